@@ -1,0 +1,13 @@
+//! Pure reservation rules shared by the API, the workers and the CLI.
+
+mod error;
+mod hour;
+mod monthly_orders;
+mod weight;
+mod window;
+
+pub use error::DomainError;
+pub use hour::{hour_label, Hour};
+pub use monthly_orders::{estimated_pending_orders, MonthlyOrders};
+pub use weight::Weight;
+pub use window::{first_fit, slot_accepts, ReservableWindow, SlotUsage};

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod checks;
+pub mod config;
+pub mod credentials;
+pub mod db;
+pub mod domain;
+pub mod models;
+pub mod password;
+pub mod redis_conn;
+pub mod schema;
+pub mod telemetry;
+pub mod tokens;

@@ -1,0 +1,70 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::schema::{reporter_hour_slots, reporter_run_users, reporter_runs, users};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = reporter_runs, check_for_backend(diesel::pg::Pg))]
+pub struct Run {
+    pub id: i64,
+    pub slot_id: i32,
+    pub scheduled_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = reporter_run_users, check_for_backend(diesel::pg::Pg))]
+pub struct RunUser {
+    pub id: i64,
+    pub run_id: i64,
+    pub user_id: i64,
+    pub download_compare_status: String,
+    pub total_pending_orders: i32,
+    pub total_ranges: i32,
+    pub ranges_completed: i32,
+    pub progress_message: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Run>> {
+    reporter_runs::table.find(id).select(Run::as_select()).first(conn).optional()
+}
+
+/// The runs a user took part in, newest first, with the slot hour.
+pub fn list_for_user(conn: &mut PgConnection, user_id: i64, limit: i64) -> QueryResult<Vec<(Run, i32)>> {
+    reporter_runs::table
+        .inner_join(reporter_run_users::table)
+        .inner_join(reporter_hour_slots::table)
+        .filter(reporter_run_users::user_id.eq(user_id))
+        .order(reporter_runs::scheduled_at.desc())
+        .limit(limit)
+        .select((Run::as_select(), reporter_hour_slots::hour))
+        .load(conn)
+}
+
+/// All runs, newest first, with the slot hour.
+pub fn list_recent(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(Run, i32)>> {
+    reporter_runs::table
+        .inner_join(reporter_hour_slots::table)
+        .order(reporter_runs::scheduled_at.desc())
+        .limit(limit)
+        .select((Run::as_select(), reporter_hour_slots::hour))
+        .load(conn)
+}
+
+/// The run's per-user progress with emails; `only_user` limits it to one user.
+pub fn progress(conn: &mut PgConnection, run_id: i64, only_user: Option<i64>) -> QueryResult<Vec<(RunUser, String)>> {
+    let mut q = reporter_run_users::table
+        .inner_join(users::table)
+        .filter(reporter_run_users::run_id.eq(run_id))
+        .into_boxed();
+    if let Some(u) = only_user {
+        q = q.filter(reporter_run_users::user_id.eq(u));
+    }
+    q.order(reporter_run_users::id).select((RunUser::as_select(), users::email)).load(conn)
+}

@@ -1,0 +1,171 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Int4, Int8};
+use serde::Serialize;
+
+use crate::domain::{hour_label, ReservableWindow, SlotUsage};
+use crate::schema::{reporter_hour_slots, reporter_slot_config};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = reporter_slot_config, check_for_backend(diesel::pg::Pg))]
+pub struct SlotConfig {
+    #[serde(skip)]
+    pub id: i32,
+    pub max_active_selenium: i32,
+    pub estimated_pending_factor: f64,
+    pub range_size: i32,
+    pub updated_at: DateTime<Utc>,
+    pub slot_capacity: i32,
+    pub reporter_hour_start: i32,
+    pub reporter_hour_end: i32,
+}
+
+impl SlotConfig {
+    pub fn window(&self) -> ReservableWindow {
+        // The columns' CHECKs keep them in range; a start >= end written by
+        // hand would make nothing reservable, which is the safe reading.
+        ReservableWindow::new(self.reporter_hour_start, self.reporter_hour_end)
+            .unwrap_or_else(|_| ReservableWindow::new(0, 1).expect("valid"))
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = reporter_hour_slots, check_for_backend(diesel::pg::Pg))]
+pub struct HourSlot {
+    pub id: i32,
+    pub hour: i32,
+    pub max_users: i32,
+    pub capacity_points: i32,
+}
+
+/// A slot as customers see it: load and room left.
+#[derive(Debug, Clone, QueryableByName, Serialize, utoipa::ToSchema)]
+pub struct SlotView {
+    #[diesel(sql_type = Int4)]
+    pub id: i32,
+    #[diesel(sql_type = Int4)]
+    pub hour: i32,
+    #[diesel(sql_type = Int4)]
+    pub used_points: i32,
+    #[diesel(sql_type = Int4)]
+    pub capacity_points: i32,
+    /// Legacy: the old per-slot user limit.
+    #[diesel(sql_type = Int4)]
+    pub max_users: i32,
+    /// Legacy: reservations in this hour.
+    #[diesel(sql_type = Int8)]
+    pub current_users: i64,
+}
+
+impl SlotView {
+    pub fn hour_label(&self) -> String {
+        hour_label(self.hour)
+    }
+
+    pub fn available(&self) -> i32 {
+        (self.capacity_points - self.used_points).max(0)
+    }
+
+    pub fn usage(&self) -> SlotUsage {
+        SlotUsage { slot_id: self.id, hour: self.hour, used_points: self.used_points, capacity_points: self.capacity_points }
+    }
+}
+
+pub fn config(conn: &mut PgConnection) -> QueryResult<SlotConfig> {
+    reporter_slot_config::table.find(1).select(SlotConfig::as_select()).first(conn)
+}
+
+/// Slots with their load; `window_only` limits them to the reservable window
+/// (read from the config row in the same query).
+pub fn list_with_usage(conn: &mut PgConnection, window_only: bool) -> QueryResult<Vec<SlotView>> {
+    diesel::sql_query(
+        "SELECT s.id, s.hour, s.capacity_points, s.max_users,
+                COALESCE(SUM(r.calculated_weight), 0)::int4 AS used_points,
+                COUNT(r.id) AS current_users
+           FROM reporter_hour_slots s
+           JOIN reporter_slot_config c ON c.id = 1
+           LEFT JOIN reporter_reservations r ON r.slot_id = s.id
+          WHERE NOT $1 OR (s.hour >= c.reporter_hour_start AND s.hour < c.reporter_hour_end)
+          GROUP BY s.id
+          ORDER BY s.hour",
+    )
+    .bind::<diesel::sql_types::Bool, _>(window_only)
+    .load(conn)
+}
+
+pub fn find_by_hour(conn: &mut PgConnection, hour: i32) -> QueryResult<Option<HourSlot>> {
+    reporter_hour_slots::table
+        .filter(reporter_hour_slots::hour.eq(hour))
+        .select(HourSlot::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut PgConnection, id: i32) -> QueryResult<Option<HourSlot>> {
+    reporter_hour_slots::table.find(id).select(HourSlot::as_select()).first(conn).optional()
+}
+
+/// Locks the slot row for the rest of the transaction: the point where
+/// concurrent reservations for one hour queue up.
+pub fn lock(conn: &mut PgConnection, id: i32) -> QueryResult<Option<HourSlot>> {
+    reporter_hour_slots::table
+        .find(id)
+        .for_update()
+        .select(HourSlot::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Changes to the slot config an admin may make. `slot_capacity` also sets
+/// every slot's capacity, so "capacity 8" means what it says.
+#[derive(Debug, Default, Clone)]
+pub struct ConfigChange {
+    pub slot_capacity: Option<i32>,
+    pub reporter_hour_start: Option<i32>,
+    pub reporter_hour_end: Option<i32>,
+}
+
+pub fn update_config(conn: &mut PgConnection, change: &ConfigChange) -> QueryResult<SlotConfig> {
+    conn.transaction(|conn| {
+        let current = reporter_slot_config::table.find(1).for_update().select(SlotConfig::as_select()).first(conn)?;
+        let cap = change.slot_capacity.unwrap_or(current.slot_capacity);
+        diesel::update(reporter_slot_config::table.find(1))
+            .set((
+                reporter_slot_config::slot_capacity.eq(cap),
+                reporter_slot_config::reporter_hour_start
+                    .eq(change.reporter_hour_start.unwrap_or(current.reporter_hour_start)),
+                reporter_slot_config::reporter_hour_end.eq(change.reporter_hour_end.unwrap_or(current.reporter_hour_end)),
+                reporter_slot_config::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        if change.slot_capacity.is_some() {
+            diesel::update(reporter_hour_slots::table).set(reporter_hour_slots::capacity_points.eq(cap)).execute(conn)?;
+        }
+        reporter_slot_config::table.find(1).select(SlotConfig::as_select()).first(conn)
+    })
+}
+
+/// Mirrors the process settings into the legacy config columns, so SQL and
+/// dashboards that read them see the values actually in force.
+pub fn sync_process_settings(conn: &mut PgConnection, s: &crate::config::Settings) -> QueryResult<usize> {
+    diesel::update(reporter_slot_config::table.find(1))
+        .set((
+            reporter_slot_config::max_active_selenium.eq(s.max_active_selenium as i32),
+            reporter_slot_config::estimated_pending_factor.eq(s.estimated_pending_factor),
+            reporter_slot_config::range_size.eq(s.range_size as i32),
+        ))
+        .execute(conn)
+}
+
+pub fn update_slot(conn: &mut PgConnection, id: i32, capacity: Option<i32>, max_users: Option<i32>) -> QueryResult<Option<HourSlot>> {
+    conn.transaction(|conn| {
+        let Some(slot) = lock(conn, id)? else { return Ok(None) };
+        diesel::update(reporter_hour_slots::table.find(id))
+            .set((
+                reporter_hour_slots::capacity_points.eq(capacity.unwrap_or(slot.capacity_points)),
+                reporter_hour_slots::max_users.eq(max_users.unwrap_or(slot.max_users)),
+            ))
+            .execute(conn)?;
+        find(conn, id)
+    })
+}

@@ -1,0 +1,123 @@
+// The diesel view of the tables in `migrations/`. Keep in step with them;
+// `tests/schema_matches_database.rs` compares this file with the live schema.
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        monthly_orders_estimate -> Int4,
+        portal_email -> Nullable<Text>,
+        portal_password_enc -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        token_hash -> Bytea,
+        name -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reporter_slot_config (id) {
+        id -> Int4,
+        max_active_selenium -> Int4,
+        estimated_pending_factor -> Float8,
+        range_size -> Int4,
+        updated_at -> Timestamptz,
+        slot_capacity -> Int4,
+        reporter_hour_start -> Int4,
+        reporter_hour_end -> Int4,
+    }
+}
+
+diesel::table! {
+    reporter_hour_slots (id) {
+        id -> Int4,
+        hour -> Int4,
+        max_users -> Int4,
+        capacity_points -> Int4,
+    }
+}
+
+diesel::table! {
+    reporter_reservations (id) {
+        id -> Int8,
+        user_id -> Int8,
+        slot_id -> Int4,
+        monthly_orders_estimate -> Int4,
+        estimated_pending_orders -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        calculated_weight -> Int4,
+    }
+}
+
+diesel::table! {
+    reporter_runs (id) {
+        id -> Int8,
+        slot_id -> Int4,
+        scheduled_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reporter_run_users (id) {
+        id -> Int8,
+        run_id -> Int8,
+        user_id -> Int8,
+        download_compare_status -> Text,
+        total_pending_orders -> Int4,
+        total_ranges -> Int4,
+        ranges_completed -> Int4,
+        progress_message -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reporter_ranges (id) {
+        id -> Int8,
+        run_user_id -> Int8,
+        range_start -> Int4,
+        range_end -> Int4,
+        status -> Text,
+        locked_by -> Nullable<Text>,
+        locked_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(reporter_reservations -> users (user_id));
+diesel::joinable!(reporter_reservations -> reporter_hour_slots (slot_id));
+diesel::joinable!(reporter_runs -> reporter_hour_slots (slot_id));
+diesel::joinable!(reporter_run_users -> reporter_runs (run_id));
+diesel::joinable!(reporter_run_users -> users (user_id));
+diesel::joinable!(reporter_ranges -> reporter_run_users (run_user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    api_tokens,
+    reporter_slot_config,
+    reporter_hour_slots,
+    reporter_reservations,
+    reporter_runs,
+    reporter_run_users,
+    reporter_ranges,
+);
