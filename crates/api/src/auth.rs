@@ -1,0 +1,63 @@
+//! Authentication: `Authorization: Token <t>` (what old clients send) or
+//! `Bearer <t>`. The token is looked up by its SHA-256 hash.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest};
+use reporter_core::models::{token, User};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller.
+pub struct AuthUser {
+    pub user: User,
+    pub token_id: i64,
+}
+
+/// The authenticated caller, who must be an admin (403 otherwise).
+pub struct AdminUser(pub AuthUser);
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let header = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer"))
+        .then(|| token.to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let token = token.ok_or_else(ApiError::unauthorized)?;
+            let found = state.db(move |c| Ok(token::authenticate(c, &token)?)).await?;
+            let (token_id, user) = found.ok_or_else(ApiError::unauthorized)?;
+            Ok(AuthUser { user, token_id })
+        })
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let fut = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = fut.await?;
+            if user.user.is_admin() {
+                Ok(AdminUser(user))
+            } else {
+                Err(ApiError::forbidden())
+            }
+        })
+    }
+}

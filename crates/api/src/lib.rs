@@ -1,0 +1,50 @@
+//! `reporter-api`: the HTTP API customers and operators call.
+
+pub mod auth;
+pub mod error;
+pub mod json_errors;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpServer};
+use reporter_core::config::Settings;
+
+pub use state::AppState;
+
+/// Largest request body accepted; reservation bodies are a few dozen bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Builds the server on an already bound listener (port 0 in tests).
+pub fn serve(state: AppState, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(json_errors::json_config(MAX_BODY_BYTES))
+            .app_data(json_errors::path_config())
+            .app_data(json_errors::query_config())
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .wrap(ErrorHandlers::new().default_handler(json_errors::ensure_json_body))
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(routes::configure)
+            .default_service(web::to(json_errors::route_not_found))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
+
+/// Creates the shared state: a lazily connecting pool (so the API starts
+/// and reports unhealthy instead of crash-looping while PostgreSQL is down).
+pub fn build_state(settings: Settings) -> AppState {
+    let pool = reporter_core::db::build_pool_lazy(settings.database_url(), settings.db_pool_size);
+    AppState::new(settings, pool)
+}

@@ -1,0 +1,35 @@
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{account, admin, health, reservations, runs, slots};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Reporter API", description = "Hour reservations and run progress for the Reporter bot."),
+    paths(
+        account::login, account::logout, account::me, account::set_portal_credentials,
+        slots::list, slots::reporter_config,
+        reservations::get, reservations::create, reservations::change, reservations::delete,
+        runs::list, runs::progress,
+        admin::get_config, admin::change_config, admin::list_slots, admin::change_slot, admin::list_reservations,
+        health::healthz, health::livez, health::readyz,
+    ),
+    modifiers(&TokenAuth),
+    tags((name = "auth"), (name = "reporter"), (name = "runs"), (name = "admin"), (name = "health"))
+)]
+pub struct ApiDoc;
+
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Token <token>` or `Bearer <token>`",
+            ))),
+        );
+    }
+}

@@ -1,0 +1,64 @@
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use reporter_core::checks::{self, Probe, Status};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: Status,
+    pub timestamp: DateTime<Utc>,
+    pub checks: BTreeMap<&'static str, Probe>,
+}
+
+async fn probe_all(state: &AppState) -> BTreeMap<&'static str, Probe> {
+    let pool = state.pool.clone();
+    let db = web::block(move || checks::probe_database(&pool)).await.unwrap_or_else(|e| Probe {
+        status: Status::Unhealthy,
+        latency_ms: 0.0,
+        error: Some(e.to_string()),
+    });
+    let redis = match state.redis().await {
+        Ok(mut conn) => checks::probe_redis(&mut conn).await,
+        Err(e) => Probe { status: Status::Unhealthy, latency_ms: 0.0, error: Some(e.to_string()) },
+    };
+    BTreeMap::from([("database", db), ("redis", redis)])
+}
+
+/// Dependencies with latency: `degraded` past 500 ms (DB) / 200 ms (Redis),
+/// 503 when `unhealthy`.
+#[utoipa::path(get, path = "/api/v1/healthz", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let checks = probe_all(&state).await;
+    let status = checks::overall(checks.values().map(|p| &p.status));
+    let body = Health { status, timestamp: Utc::now(), checks };
+    if status == Status::Unhealthy {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
+/// The process is up (no dependency checked).
+#[utoipa::path(get, path = "/api/v1/livez", tag = "health", responses((status = 200)))]
+pub async fn livez() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "alive"}))
+}
+
+/// Ready to serve: database and Redis reachable (latency not judged).
+#[utoipa::path(get, path = "/api/v1/readyz", tag = "health", responses((status = 200), (status = 503)))]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let checks = probe_all(&state).await;
+    let ready = checks.values().all(|p| p.status != Status::Unhealthy);
+    let body = serde_json::json!({"status": if ready { "ready" } else { "not_ready" }, "checks": checks});
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

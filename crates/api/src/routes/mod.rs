@@ -1,0 +1,47 @@
+//! HTTP handlers, one file per resource.
+
+pub mod account;
+pub mod admin;
+pub mod docs;
+pub mod health;
+pub mod reservations;
+pub mod runs;
+pub mod slots;
+
+use actix_web::web;
+
+/// Paths are registered without the trailing slash; `NormalizePath` trims
+/// it, so `/api/reporter/slots/` (old clients) and `/api/reporter/slots` both work.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .route("/auth/login", web::post().to(account::login))
+            .route("/auth/logout", web::post().to(account::logout))
+            .route("/me", web::get().to(account::me))
+            .route("/me/portal-credentials", web::put().to(account::set_portal_credentials))
+            .route("/reporter/slots", web::get().to(slots::list))
+            .route("/reporter/config", web::get().to(slots::reporter_config))
+            .service(
+                web::resource("/reporter/reservations")
+                    .route(web::get().to(reservations::get))
+                    .route(web::post().to(reservations::create))
+                    .route(web::patch().to(reservations::change))
+                    .route(web::delete().to(reservations::delete)),
+            )
+            .route("/reporter/runs", web::get().to(runs::list))
+            .route("/reporter/runs/{id}/progress", web::get().to(runs::progress))
+            .service(
+                web::resource("/reporter/admin/config")
+                    .route(web::get().to(admin::get_config))
+                    .route(web::patch().to(admin::change_config)),
+            )
+            .route("/reporter/admin/slots", web::get().to(admin::list_slots))
+            .route("/reporter/admin/slots/{id}", web::patch().to(admin::change_slot))
+            .route("/reporter/admin/reservations", web::get().to(admin::list_reservations))
+            .route("/v1/healthz", web::get().to(health::healthz))
+            .route("/v1/livez", web::get().to(health::livez))
+            .route("/v1/readyz", web::get().to(health::readyz))
+            .route("/openapi.json", web::get().to(docs::openapi_json))
+            .route("/docs", web::get().to(docs::docs_page)),
+    );
+}

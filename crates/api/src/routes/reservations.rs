@@ -1,0 +1,136 @@
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use reporter_core::domain::{hour_label, MonthlyOrders, Weight};
+use reporter_core::models::reservation::{self, Reservation, ReservationChange};
+use reporter_core::models::slot;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationOut {
+    pub id: i64,
+    pub slot_id: i32,
+    pub hour: i32,
+    pub hour_label: String,
+    pub monthly_orders_estimate: i32,
+    /// 1, 2 or 3 capacity points.
+    pub calculated_weight: i32,
+    /// `pequeño`, `mediano` or `grande`.
+    pub size_label: String,
+    pub estimated_pending_orders: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn out(r: Reservation, hour: i32) -> ReservationOut {
+    let size = MonthlyOrders::new(r.monthly_orders_estimate.into())
+        .map(|m| Weight::from_monthly_orders(m).size_label())
+        .unwrap_or("pequeño");
+    ReservationOut {
+        id: r.id,
+        slot_id: r.slot_id,
+        hour,
+        hour_label: hour_label(hour),
+        monthly_orders_estimate: r.monthly_orders_estimate,
+        calculated_weight: r.calculated_weight,
+        size_label: size.to_string(),
+        estimated_pending_orders: r.estimated_pending_orders,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+fn with_hour(c: &mut diesel::PgConnection, r: Reservation) -> Result<ReservationOut, ApiError> {
+    let hour = slot::find(c, r.slot_id)?.map(|s| s.hour).unwrap_or_default();
+    Ok(out(r, hour))
+}
+
+/// The caller's reservation, or `null`.
+#[utoipa::path(get, path = "/api/reporter/reservations/", tag = "reporter",
+    responses((status = 200, body = Option<ReservationOut>), (status = 401, body = ErrorBody)), security(("token" = [])))]
+pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let uid = auth.user.id;
+    let r = state
+        .db(move |c| reservation::find_for_user(c, uid)?.map(|r| with_hour(c, r)).transpose())
+        .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReservation {
+    /// Omit for first fit: the earliest hour with room for your weight.
+    pub slot_id: Option<i32>,
+    pub monthly_orders_estimate: MonthlyOrders,
+}
+
+/// Reserve an hour. Full hour → 400 `slot_full` ("Hora llena por capacidad").
+#[utoipa::path(post, path = "/api/reporter/reservations/", tag = "reporter", request_body = CreateReservation,
+    responses((status = 201, body = ReservationOut),
+        (status = 400, body = ErrorBody, description = "`slot_full`, `outside_window`, `no_slot_available`, `slot_not_found`, invalid body"),
+        (status = 409, body = ErrorBody, description = "`already_reserved`")),
+    security(("token" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<CreateReservation>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateReservation { slot_id, monthly_orders_estimate } = body.into_inner();
+    let uid = auth.user.id;
+    let factor = state.settings.estimated_pending_factor;
+    let r = state
+        .db(move |c| {
+            let r = reservation::create(c, uid, slot_id, monthly_orders_estimate, factor)?;
+            with_hour(c, r)
+        })
+        .await?;
+    tracing::info!(user.id = uid, slot.id = r.slot_id, weight = r.calculated_weight, "reservation created");
+    Ok(HttpResponse::Created().json(r))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeReservation {
+    pub slot_id: Option<i32>,
+    pub monthly_orders_estimate: Option<MonthlyOrders>,
+}
+
+/// Move and/or re-weigh the reservation, atomically, under the capacity rule.
+#[utoipa::path(patch, path = "/api/reporter/reservations/", tag = "reporter", request_body = ChangeReservation,
+    responses((status = 200, body = ReservationOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn change(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: web::Json<ChangeReservation>,
+) -> Result<HttpResponse, ApiError> {
+    let ChangeReservation { slot_id, monthly_orders_estimate } = body.into_inner();
+    if slot_id.is_none() && monthly_orders_estimate.is_none() {
+        return Err(ApiError::bad_request("empty_change", "Indica slot_id y/o monthly_orders_estimate"));
+    }
+    let uid = auth.user.id;
+    let factor = state.settings.estimated_pending_factor;
+    let change = ReservationChange { slot_id, monthly_orders: monthly_orders_estimate };
+    let r = state
+        .db(move |c| {
+            let r = reservation::change(c, uid, change, factor)?;
+            with_hour(c, r)
+        })
+        .await?;
+    tracing::info!(user.id = uid, slot.id = r.slot_id, weight = r.calculated_weight, "reservation changed");
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Cancel the reservation.
+#[utoipa::path(delete, path = "/api/reporter/reservations/", tag = "reporter",
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("token" = [])))]
+pub async fn delete(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let uid = auth.user.id;
+    state.db(move |c| Ok(reservation::delete(c, uid)?)).await?;
+    tracing::info!(user.id = uid, "reservation cancelled");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,114 @@
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use reporter_core::domain::hour_label;
+use reporter_core::models::run::{self, Run, RunUser};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunOut {
+    pub id: i64,
+    pub slot_id: i32,
+    pub hour: i32,
+    pub hour_label: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `pending`, `running`, `completed` or `failed`.
+    pub status: String,
+}
+
+pub fn run_out(r: Run, hour: i32) -> RunOut {
+    RunOut {
+        id: r.id,
+        slot_id: r.slot_id,
+        hour,
+        hour_label: hour_label(hour),
+        scheduled_at: r.scheduled_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        status: r.status,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// How many runs (1–200, default 30).
+    pub limit: Option<i64>,
+}
+
+/// The caller's recent runs, newest first.
+#[utoipa::path(get, path = "/api/reporter/runs/", tag = "runs", params(ListQuery),
+    responses((status = 200, body = [RunOut]), (status = 401, body = ErrorBody)), security(("token" = [])))]
+pub async fn list(state: web::Data<AppState>, auth: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+    let limit = q.limit.unwrap_or(30);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_limit", "limit debe estar entre 1 y 200"));
+    }
+    let uid = auth.user.id;
+    let runs = state.db(move |c| Ok(run::list_for_user(c, uid, limit)?)).await?;
+    Ok(HttpResponse::Ok().json(runs.into_iter().map(|(r, h)| run_out(r, h)).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserProgress {
+    pub user_id: i64,
+    pub email: String,
+    pub download_compare_status: String,
+    pub total_pending_orders: i32,
+    pub total_ranges: i32,
+    pub ranges_completed: i32,
+    /// Friendly Spanish message written by the workers.
+    pub progress_message: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserProgress {
+    fn new(u: RunUser, email: String) -> Self {
+        UserProgress {
+            user_id: u.user_id,
+            email,
+            download_compare_status: u.download_compare_status,
+            total_pending_orders: u.total_pending_orders,
+            total_ranges: u.total_ranges,
+            ranges_completed: u.ranges_completed,
+            progress_message: u.progress_message,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunProgress {
+    pub run: RunOut,
+    pub users: Vec<UserProgress>,
+}
+
+/// The caller's progress in a run (an admin sees every user's).
+#[utoipa::path(get, path = "/api/reporter/runs/{id}/progress/", tag = "runs", params(("id" = i64, Path)),
+    responses((status = 200, body = RunProgress), (status = 404, body = ErrorBody)), security(("token" = [])))]
+pub async fn progress(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let run_id = id.into_inner();
+    let only = (!auth.user.is_admin()).then_some(auth.user.id);
+    let not_found = || ApiError::not_found("run_not_found", "No existe esa ejecución");
+    let (run, users) = state
+        .db(move |c| {
+            let Some(r) = run::find(c, run_id)? else { return Ok(None) };
+            let users = run::progress(c, run_id, only)?;
+            let hour = reporter_core::models::slot::find(c, r.slot_id)?.map(|s| s.hour).unwrap_or_default();
+            Ok(Some((run_out(r, hour), users)))
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    // A customer who was not in this run must not learn that it exists.
+    if only.is_some() && users.is_empty() {
+        return Err(not_found());
+    }
+    let users = users.into_iter().map(|(u, e)| UserProgress::new(u, e)).collect();
+    Ok(HttpResponse::Ok().json(RunProgress { run, users }))
+}

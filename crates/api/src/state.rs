@@ -1,0 +1,46 @@
+use std::sync::Arc;
+
+use diesel::pg::PgConnection;
+use reporter_core::config::Settings;
+use reporter_core::db::DbPool;
+use tokio::sync::OnceCell;
+
+use crate::error::ApiError;
+
+/// Shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: DbPool,
+    redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, pool: DbPool) -> Self {
+        AppState { settings: Arc::new(settings), pool, redis: Arc::new(OnceCell::new()) }
+    }
+
+    /// Runs blocking diesel work on the blocking pool, never on the async
+    /// threads (getting a pooled connection may block too).
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Connected on first use, so the API starts (and reports unready)
+    /// while Redis is still coming up.
+    pub async fn redis(&self) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+        self.redis
+            .get_or_try_init(|| reporter_core::redis_conn::connect(self.settings.redis_url()))
+            .await
+            .cloned()
+    }
+}

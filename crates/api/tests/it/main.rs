@@ -1,0 +1,12 @@
+//! API integration tests: the real server on a random port, a fresh
+//! PostgreSQL database per test, a Redis key prefix per test.
+
+mod helpers;
+
+mod accounts;
+mod admin;
+mod capacity_under_concurrency;
+mod errors;
+mod health_and_docs;
+mod reservations;
+mod runs;

@@ -1,0 +1,26 @@
+pub mod check;
+pub mod migrate;
+pub mod slots;
+pub mod token;
+pub mod user;
+
+use anyhow::Context;
+use diesel::{Connection, PgConnection};
+use reporter_core::config::Settings;
+
+pub fn connect(settings: &Settings) -> anyhow::Result<PgConnection> {
+    PgConnection::establish(settings.database_url()).context("connect to PostgreSQL (DATABASE_URL)")
+}
+
+/// Reads one line from stdin when it is not a terminal (piped input).
+pub fn read_stdin_secret() -> anyhow::Result<Option<String>> {
+    use std::io::{IsTerminal, Read};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let mut s = String::new();
+    stdin.lock().read_to_string(&mut s)?;
+    let line = s.lines().next().unwrap_or("").trim_end_matches(['\r', '\n']).to_string();
+    Ok(Some(line).filter(|l| !l.is_empty()))
+}
