@@ -1,0 +1,150 @@
+//! `reporterctl migrate` and `check` as real processes against a real
+//! PostgreSQL: several at once must be safe, and a full down/up cycle works.
+
+use std::process::{Command, Output, Stdio};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel_migrations::MigrationHarness;
+use test_support::{admin_database_url, redis_url, TEST_CREDENTIALS_KEY};
+
+struct EmptyDb {
+    url: String,
+    name: String,
+}
+
+impl EmptyDb {
+    fn new() -> Self {
+        let admin = admin_database_url();
+        let name = format!("reporter_m_{}", uuid::Uuid::new_v4().simple());
+        let mut c = PgConnection::establish(&admin).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        EmptyDb { url: format!("{base}/{name}"), name }
+    }
+}
+
+impl Drop for EmptyDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = PgConnection::establish(&admin_database_url()) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut c);
+        }
+    }
+}
+
+fn ctl(db_url: &str, redis: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reporterctl"));
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("REDIS_URL", redis)
+        .env("REPORTER_CREDENTIALS_KEY", TEST_CREDENTIALS_KEY)
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn eight_migrate_processes_started_together_all_succeed_and_apply_each_migration_once() {
+    let db = EmptyDb::new();
+    let children: Vec<_> = (0..8)
+        .map(|_| ctl(&db.url, &redis_url(), &["migrate"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "migrate failed: {}", text(&out));
+    }
+    let mut c = PgConnection::establish(&db.url).unwrap();
+    assert_eq!(c.applied_migrations().unwrap().len(), 4);
+    let check = ctl(&db.url, &redis_url(), &["check"]).output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
+}
+
+#[test]
+fn every_migration_reverts_and_reapplies() {
+    let db = EmptyDb::new();
+    let mut c = PgConnection::establish(&db.url).unwrap();
+    reporter_core::db::run_migrations_locked(&mut c).unwrap();
+    c.revert_all_migrations(reporter_core::db::MIGRATIONS).unwrap();
+    assert_eq!(reporter_core::db::pending_migrations(&mut c).unwrap().len(), 4);
+    reporter_core::db::run_migrations_locked(&mut c).unwrap();
+    assert!(reporter_core::db::pending_migrations(&mut c).unwrap().is_empty());
+    let slots: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM reporter_hour_slots WHERE capacity_points = 6)",
+    ))
+    .get_result(&mut c)
+    .unwrap();
+    assert_eq!(slots, 24);
+}
+
+#[test]
+fn check_fails_with_reasons_on_pending_migrations_and_unreachable_redis() {
+    let db = EmptyDb::new();
+    let out = ctl(&db.url, "redis://127.0.0.1:1", &["check"]).output().unwrap();
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("pending migrations"), "{t}");
+    assert!(t.contains("redis unreachable"), "{t}");
+}
+
+#[test]
+fn a_missing_required_variable_stops_with_one_line_naming_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_reporterctl"))
+        .arg("check")
+        .env_clear()
+        .env("REDIS_URL", "redis://x")
+        .env("REPORTER_CREDENTIALS_KEY", TEST_CREDENTIALS_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("DATABASE_URL"), "{err}");
+}
+
+#[test]
+fn schema_rs_matches_the_migrated_database() {
+    let db = EmptyDb::new();
+    let mut c = PgConnection::establish(&db.url).unwrap();
+    reporter_core::db::run_migrations_locked(&mut c).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Col {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+    }
+    let cols: Vec<Col> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_%' ORDER BY table_name, ordinal_position",
+    )
+    .load(&mut c)
+    .unwrap();
+    let mut in_db: Vec<(String, String)> = cols.into_iter().map(|c| (c.table_name, c.column_name)).collect();
+    in_db.sort();
+    let mut in_code = parse_schema_rs();
+    in_code.sort();
+    assert_eq!(in_code, in_db, "crates/core/src/schema.rs is out of step with migrations/");
+}
+
+/// (table, column) pairs declared by `diesel::table!` blocks.
+fn parse_schema_rs() -> Vec<(String, String)> {
+    let src = include_str!("../../core/src/schema.rs");
+    let mut out = Vec::new();
+    let mut table: Option<String> = None;
+    for line in src.lines().map(str::trim) {
+        if let Some(rest) = line.strip_suffix('{').map(str::trim) {
+            if let Some((name, _)) = rest.split_once(" (") {
+                table = Some(name.trim().to_string());
+            }
+        } else if line.starts_with('}') {
+            table = None;
+        } else if let (Some(t), Some((col, _))) = (&table, line.split_once(" ->")) {
+            out.push((t.clone(), col.trim().to_string()));
+        }
+    }
+    out
+}
