@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod browser_semaphore;
 pub mod checks;
 pub mod config;
 pub mod credentials;
@@ -7,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod models;
 pub mod password;
+pub mod range_lock;
 pub mod redis_conn;
 pub mod schema;
 pub mod telemetry;

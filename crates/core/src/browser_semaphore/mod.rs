@@ -1,0 +1,452 @@
+//! Fleet-wide limit on browser sessions (`MAX_ACTIVE_SELENIUM`), built on
+//! leases instead of a counter.
+//!
+//! The old counter stayed +1 forever when a worker died holding it. Here every
+//! holder owns a lease that expires unless its heartbeat renews it, so a place
+//! held by a SIGKILLed worker comes back by itself at most one lease TTL
+//! (`REPORTER_SEMAPHORE_LEASE_SECS`) after the last heartbeat.
+//!
+//! Redis layout under `{prefix}:semaphore:`:
+//! - `leases`: ZSET, member = lease id, score = expiry in ms on the Redis clock;
+//! - `holders`: HASH, lease id -> `{worker, job, since, webdriver_session}`;
+//! - `reaped`: LIST of expired leases with their holder record (see below).
+//!
+//! # Holding a place
+//! Use [`BrowserSemaphore::acquire_held`], which returns a [`HeldLease`] whose
+//! background task renews the lease every `lease_ttl / 3`. Before every portal
+//! action check [`HeldLease::ensure_held`] (or select on
+//! [`HeldLease::lost_signal`]): once a lease is lost another worker may already
+//! be counted into the place, so the browser must be quit at once.
+//!
+//! # Reaping dead holders' browsers
+//! A killed worker leaves its WebDriver session open (on a Grid, until the
+//! Grid's own session timeout). Whoever purges an expired lease, an
+//! [`acquire`](BrowserSemaphore::acquire) or [`reap_expired`](BrowserSemaphore::reap_expired),
+//! moves its holder record to the `reaped` list instead of dropping it.
+//! `reap_expired()` drains that list atomically and returns each record
+//! exactly once; the caller must then `DELETE /session/{id}` at the WebDriver
+//! server for every record with a `webdriver_session`. A record is lost if the
+//! caller dies between draining and deleting; the Grid session timeout is the
+//! backstop for that. The list keeps at most the newest 10 000 records.
+//!
+//! # Fairness and failures
+//! Waiters poll with a jittered interval, so a freed place goes to whichever
+//! waiter polls first, not to the longest waiting one. A Redis error ends the
+//! wait with [`SemaphoreError::Redis`]; if it hit the reply of a granted
+//! acquisition, that unknown lease is never renewed and frees itself after
+//! one lease TTL.
+//!
+//! A holder paused (SIGSTOP) past its expiry still has its browser open while
+//! its place is given away, so for a moment more than `limit` browsers may
+//! exist; the reaper's WebDriver `DELETE` and the holder's own
+//! [`HeldLease::is_lost`] check on waking close that gap.
+
+mod keeper;
+mod scripts;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use redis::aio::ConnectionManager;
+use redis::RedisError;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use keeper::HeldLease;
+
+/// Default bounds of the jittered poll interval while waiting for a place:
+/// short enough to notice a freed place promptly, jittered so that waiters
+/// across the fleet do not poll in lockstep.
+const DEFAULT_POLL: (Duration, Duration) = (Duration::from_millis(25), Duration::from_millis(100));
+
+#[derive(Debug, Error)]
+pub enum SemaphoreError {
+    #[error("redis error: {0}")]
+    Redis(#[from] RedisError),
+    #[error("no browser place became free within {waited:?}")]
+    Timeout { waited: Duration },
+    #[error("browser lease {lease_id} was lost: stop using the browser")]
+    LeaseLost { lease_id: String },
+}
+
+/// Who asks for a browser; shown to operators and returned with reaped leases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub worker: String,
+    pub job: String,
+}
+
+impl Holder {
+    pub fn new(worker: impl Into<String>, job: impl Into<String>) -> Self {
+        Holder {
+            worker: worker.into(),
+            job: job.into(),
+        }
+    }
+}
+
+/// A granted place. Cloning does not duplicate the place: every clone names
+/// the same lease, and releasing any of them releases it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    id: String,
+    holder: Holder,
+    since: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    /// Conservative local estimate of the expiry: taken from before the
+    /// request was sent, so it never trusts the lease longer than Redis does.
+    valid_until: Instant,
+}
+
+impl Lease {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn holder(&self) -> &Holder {
+        &self.holder
+    }
+
+    pub fn since(&self) -> DateTime<Utc> {
+        self.since
+    }
+
+    /// Expiry granted at acquisition (Redis clock); renewals move it later.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+}
+
+/// One lease as operators and reapers see it. For a reaped lease,
+/// `expires_at` is when it expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseInfo {
+    pub lease_id: String,
+    pub worker: String,
+    pub job: String,
+    pub since: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub webdriver_session: Option<String>,
+}
+
+/// The JSON stored in the holders HASH.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct HolderRecord {
+    worker: String,
+    job: String,
+    since: DateTime<Utc>,
+    webdriver_session: Option<String>,
+}
+
+impl HolderRecord {
+    fn new(lease: &Lease, webdriver_session: Option<String>) -> Self {
+        HolderRecord {
+            worker: lease.holder.worker.clone(),
+            job: lease.holder.job.clone(),
+            since: lease.since,
+            webdriver_session,
+        }
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("holder record serializes")
+    }
+
+    fn into_info(self, lease_id: String, expires_at_ms: i64) -> LeaseInfo {
+        LeaseInfo {
+            lease_id,
+            worker: self.worker,
+            job: self.job,
+            since: self.since,
+            expires_at: ms_to_datetime(expires_at_ms),
+            webdriver_session: self.webdriver_session,
+        }
+    }
+}
+
+/// A record of the reaped list, as written by the Lua purge.
+#[derive(Debug, Deserialize)]
+struct ReapedRecord {
+    lease_id: String,
+    expires_at_ms: i64,
+    holder: Option<HolderRecord>,
+}
+
+#[derive(Clone)]
+pub struct BrowserSemaphore {
+    conn: ConnectionManager,
+    keys: Keys,
+    limit: u32,
+    lease_ttl: Duration,
+    poll: (Duration, Duration),
+}
+
+#[derive(Clone)]
+struct Keys {
+    leases: String,
+    holders: String,
+    reaped: String,
+}
+
+impl std::fmt::Debug for BrowserSemaphore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserSemaphore")
+            .field("leases", &self.keys.leases)
+            .field("limit", &self.limit)
+            .field("lease_ttl", &self.lease_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BrowserSemaphore {
+    /// `lease_ttl` is how long a place outlives its holder's last heartbeat.
+    ///
+    /// # Panics
+    /// If `lease_ttl` is under 3 ms, since the heartbeat renews at a third of it.
+    pub fn new(conn: ConnectionManager, prefix: &str, limit: u32, lease_ttl: Duration) -> Self {
+        assert!(
+            lease_ttl >= Duration::from_millis(3),
+            "lease_ttl too short: {lease_ttl:?}"
+        );
+        let keys = Keys {
+            leases: format!("{prefix}:semaphore:leases"),
+            holders: format!("{prefix}:semaphore:holders"),
+            reaped: format!("{prefix}:semaphore:reaped"),
+        };
+        BrowserSemaphore {
+            conn,
+            keys,
+            limit,
+            lease_ttl,
+            poll: DEFAULT_POLL,
+        }
+    }
+
+    /// Overrides the jittered poll interval used while waiting for a place.
+    pub fn with_poll_interval(mut self, min: Duration, max: Duration) -> Self {
+        self.poll = (min, max.max(min));
+        self
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    pub fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
+    }
+
+    /// Waits up to `wait` (REPORTER_SELENIUM_SEMAPHORE_TTL) for a place, then
+    /// gives up with [`SemaphoreError::Timeout`] so the job is retried later
+    /// instead of pinning a worker slot indefinitely.
+    ///
+    /// The returned lease is not renewed; prefer [`acquire_held`](Self::acquire_held).
+    pub async fn acquire(&self, holder: Holder, wait: Duration) -> Result<Lease, SemaphoreError> {
+        let started = Instant::now();
+        let deadline = started + wait;
+        loop {
+            if let Some(lease) = self.try_acquire(&holder).await? {
+                return Ok(lease);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(SemaphoreError::Timeout {
+                    waited: now - started,
+                });
+            }
+            tokio::time::sleep(self.poll_delay().min(deadline - now)).await;
+        }
+    }
+
+    /// [`acquire`](Self::acquire), then start the heartbeat.
+    pub async fn acquire_held(
+        &self,
+        holder: Holder,
+        wait: Duration,
+    ) -> Result<HeldLease, SemaphoreError> {
+        let lease = self.acquire(holder, wait).await?;
+        Ok(self.keep(lease))
+    }
+
+    /// Starts renewing `lease` in a background task until the returned guard
+    /// is released or dropped. Must be called inside a tokio runtime.
+    pub fn keep(&self, lease: Lease) -> HeldLease {
+        HeldLease::start(self.clone(), lease)
+    }
+
+    /// One attempt: a lease if a place is free now, `None` if all are taken.
+    pub async fn try_acquire(&self, holder: &Holder) -> Result<Option<Lease>, SemaphoreError> {
+        let mut lease = Lease {
+            id: new_lease_id(),
+            holder: holder.clone(),
+            // Display only; every expiry decision uses the Redis clock.
+            since: Utc::now(),
+            expires_at: DateTime::UNIX_EPOCH,
+            valid_until: Instant::now() + self.lease_ttl,
+        };
+        let (granted, expires_at_ms): (i64, i64) = scripts::ACQUIRE
+            .key(&self.keys.leases)
+            .key(&self.keys.holders)
+            .key(&self.keys.reaped)
+            .arg(self.limit)
+            .arg(self.ttl_ms())
+            .arg(&lease.id)
+            .arg(HolderRecord::new(&lease, None).to_json())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        if granted == 0 {
+            return Ok(None);
+        }
+        lease.expires_at = ms_to_datetime(expires_at_ms);
+        Ok(Some(lease))
+    }
+
+    /// Extends the lease by `lease_ttl` from now. `false` means the lease
+    /// expired or was removed: the holder must stop using the browser at once.
+    pub async fn renew(&self, lease: &Lease) -> Result<bool, SemaphoreError> {
+        let expires_at_ms: i64 = scripts::RENEW
+            .key(&self.keys.leases)
+            .arg(&lease.id)
+            .arg(self.ttl_ms())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(expires_at_ms > 0)
+    }
+
+    /// Whether the lease is still live on the Redis clock.
+    pub async fn is_held(&self, lease: &Lease) -> Result<bool, SemaphoreError> {
+        let held: i64 = scripts::IS_HELD
+            .key(&self.keys.leases)
+            .arg(&lease.id)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(held == 1)
+    }
+
+    /// Frees the place. Returns whether the lease was still live; `false`
+    /// means it had expired (and may have been reaped) before the release.
+    pub async fn release(&self, lease: Lease) -> Result<bool, SemaphoreError> {
+        self.release_id(&lease.id).await
+    }
+
+    async fn release_id(&self, lease_id: &str) -> Result<bool, SemaphoreError> {
+        let was_live: i64 = scripts::RELEASE
+            .key(&self.keys.leases)
+            .key(&self.keys.holders)
+            .arg(lease_id)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(was_live == 1)
+    }
+
+    /// Records the WebDriver session this lease's browser runs in, so that it
+    /// can be deleted by a reaper if this holder dies. Returns `false` if the
+    /// lease is no longer live (nothing is recorded then).
+    pub async fn set_webdriver_session(
+        &self,
+        lease: &Lease,
+        session_id: &str,
+    ) -> Result<bool, SemaphoreError> {
+        let record = HolderRecord::new(lease, Some(session_id.to_string()));
+        let stored: i64 = scripts::SET_HOLDER
+            .key(&self.keys.leases)
+            .key(&self.keys.holders)
+            .arg(&lease.id)
+            .arg(record.to_json())
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(stored == 1)
+    }
+
+    /// Purges expired leases and returns every expired lease not yet handed
+    /// to a reaper, each exactly once across the fleet. The caller must
+    /// delete each `webdriver_session` at the WebDriver server.
+    pub async fn reap_expired(&self) -> Result<Vec<LeaseInfo>, SemaphoreError> {
+        let raw: Vec<String> = scripts::REAP
+            .key(&self.keys.leases)
+            .key(&self.keys.holders)
+            .key(&self.keys.reaped)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(raw.iter().filter_map(|r| parse_reaped(r)).collect())
+    }
+
+    /// Live leases, oldest expiry first.
+    pub async fn holders(&self) -> Result<Vec<LeaseInfo>, SemaphoreError> {
+        let flat: Vec<String> = scripts::SNAPSHOT
+            .key(&self.keys.leases)
+            .key(&self.keys.holders)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(flat
+            .chunks_exact(3)
+            .filter_map(parse_snapshot_entry)
+            .collect())
+    }
+
+    /// Number of live leases.
+    pub async fn in_use(&self) -> Result<u32, SemaphoreError> {
+        let n: u32 = scripts::IN_USE
+            .key(&self.keys.leases)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(n)
+    }
+
+    /// Operator action: forgets every lease and reaped record. Holders still
+    /// running will find their leases lost on the next heartbeat; browsers of
+    /// reaped-but-undrained records are no longer tracked.
+    pub async fn reset(&self) -> Result<(), SemaphoreError> {
+        let keys = [&self.keys.leases, &self.keys.holders, &self.keys.reaped];
+        redis::cmd("DEL")
+            .arg(&keys[..])
+            .exec_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    fn ttl_ms(&self) -> u64 {
+        u64::try_from(self.lease_ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn poll_delay(&self) -> Duration {
+        let (min, max) = self.poll;
+        rand::thread_rng().gen_range(min..=max)
+    }
+}
+
+/// 128 random bits: unguessable, so one worker cannot renew another's lease by accident.
+fn new_lease_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+fn ms_to_datetime(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// A record that cannot be decoded is logged with its raw text rather than
+/// failing the whole call, so an operator can still act on it by hand.
+fn parse_reaped(raw: &str) -> Option<LeaseInfo> {
+    let record: ReapedRecord = serde_json::from_str(raw)
+        .map_err(|e| tracing::warn!(record = raw, error = %e, "undecodable reaped browser lease"))
+        .ok()?;
+    let Some(holder) = record.holder else {
+        tracing::warn!(
+            lease_id = record.lease_id,
+            "reaped browser lease had no holder record"
+        );
+        return None;
+    };
+    Some(holder.into_info(record.lease_id, record.expires_at_ms))
+}
+
+fn parse_snapshot_entry(entry: &[String]) -> Option<LeaseInfo> {
+    let [id, expires_at_ms, holder] = entry else {
+        return None;
+    };
+    let record: HolderRecord = serde_json::from_str(holder)
+        .map_err(|e| tracing::warn!(lease_id = id, record = holder, error = %e, "undecodable browser lease holder"))
+        .ok()?;
+    Some(record.into_info(id.clone(), expires_at_ms.parse().ok()?))
+}

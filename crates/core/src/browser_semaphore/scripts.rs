@@ -1,0 +1,160 @@
+//! The semaphore's Lua scripts. Every decision about time is made here with
+//! Redis `TIME`, so workers whose clocks disagree still agree on who holds a place.
+//!
+//! Keys, in this order wherever a script takes them:
+//! `KEYS[1]` the leases ZSET (member = lease id, score = expiry in ms),
+//! `KEYS[2]` the holders HASH (lease id -> holder JSON),
+//! `KEYS[3]` the reaped LIST (records of expired leases not yet handed out).
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Keeps the reaped list bounded when no worker ever drains it; the oldest
+/// records go first because their WebDriver sessions are the likeliest to be
+/// gone already (Grid's own session timeout).
+const REAPED_CAP: u32 = 10_000;
+
+/// Shared helpers. Numbers are formatted with `%d` because Lua 5.1 turns a
+/// number into text with only 14 significant digits, too few for epoch ms.
+const PRELUDE: &str = r#"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function purge(leases, holders, reaped, now, cap)
+  local expired = redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'WITHSCORES')
+  for i = 1, #expired, 2 do
+    local id = expired[i]
+    local holder = redis.call('HGET', holders, id)
+    redis.call('RPUSH', reaped, '{"lease_id":' .. cjson.encode(id)
+      .. ',"expires_at_ms":' .. string.format('%d', tonumber(expired[i + 1]))
+      .. ',"holder":' .. (holder or 'null') .. '}')
+    redis.call('HDEL', holders, id)
+  end
+  if #expired > 0 then
+    redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+    redis.call('LTRIM', reaped, -cap, -1)
+  end
+end
+
+local function live_score(leases, id, now)
+  local score = redis.call('ZSCORE', leases, id)
+  if score and tonumber(score) > now then return tonumber(score) end
+  return nil
+end
+"#;
+
+fn script(body: &str) -> Script {
+    Script::new(&format!(
+        "{PRELUDE}\nlocal REAPED_CAP = {REAPED_CAP}\n{body}"
+    ))
+}
+
+/// ARGV: limit, ttl_ms, lease_id, holder_json.
+/// Returns `{1, expires_at_ms}` when granted, `{0, now_ms}` when full.
+pub(super) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local now = now_ms()
+purge(KEYS[1], KEYS[2], KEYS[3], now, REAPED_CAP)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return {0, now} end
+local expires = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], expires, ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+return {1, expires}
+"#,
+    )
+});
+
+/// ARGV: lease_id, ttl_ms. Returns the new expiry in ms, or 0 when the lease
+/// is gone or already expired: an expired lease is never revived, because
+/// another worker may have been counted into its place meanwhile.
+pub(super) static RENEW: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local now = now_ms()
+if not live_score(KEYS[1], ARGV[1], now) then return 0 end
+local expires = now + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], 'XX', expires, ARGV[1])
+return expires
+"#,
+    )
+});
+
+/// ARGV: lease_id. Returns 1 when the lease is live.
+pub(super) static IS_HELD: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if live_score(KEYS[1], ARGV[1], now_ms()) then return 1 end
+return 0
+"#,
+    )
+});
+
+/// ARGV: lease_id, holder_json. Only a live lease may be updated, otherwise a
+/// holder entry without a lease would be left behind for nobody to purge.
+pub(super) static SET_HOLDER: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if not live_score(KEYS[1], ARGV[1], now_ms()) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"#,
+    )
+});
+
+/// ARGV: lease_id. Removes the lease whatever its state (the holder is alive
+/// and answers for its own browser) and returns 1 if it was still live.
+pub(super) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local live = live_score(KEYS[1], ARGV[1], now_ms())
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+if live then return 1 end
+return 0
+"#,
+    )
+});
+
+/// Purges, then hands out and clears every reaped record at once, so each
+/// record reaches exactly one caller.
+pub(super) static REAP: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+purge(KEYS[1], KEYS[2], KEYS[3], now_ms(), REAPED_CAP)
+local records = redis.call('LRANGE', KEYS[3], 0, -1)
+redis.call('DEL', KEYS[3])
+return records
+"#,
+    )
+});
+
+/// Live leases as flat triples: id, expires_at_ms, holder JSON ('' if missing).
+/// Read-only, so listing holders never changes what it lists.
+pub(super) static SNAPSHOT: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local now = now_ms()
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now), '+inf', 'WITHSCORES')
+local out = {}
+for i = 1, #live, 2 do
+  out[#out + 1] = live[i]
+  out[#out + 1] = string.format('%d', tonumber(live[i + 1]))
+  out[#out + 1] = redis.call('HGET', KEYS[2], live[i]) or ''
+end
+return out
+"#,
+    )
+});
+
+/// Number of live leases (expired but not yet purged ones do not count).
+pub(super) static IN_USE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+return redis.call('ZCOUNT', KEYS[1], string.format('(%d', now_ms()), '+inf')
+"#,
+    )
+});
