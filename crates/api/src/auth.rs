@@ -5,27 +5,61 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
-use reporter_core::models::{token, User};
+use reporter_core::models::token;
+use reporter_core::tokens::hash_token;
 
+use crate::auth_cache::Identity;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The authenticated caller.
+#[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
-    pub user: User,
+    pub user_id: i64,
     pub token_id: i64,
+    pub is_admin: bool,
 }
 
 /// The authenticated caller, who must be an admin (403 otherwise).
 pub struct AdminUser(pub AuthUser);
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let header = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer"))
         .then(|| token.to_string())
         .filter(|t| !t.is_empty() && t.len() <= 256)
+}
+
+async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthUser, ApiError> {
+    let hash = hash_token(&token);
+    if let Some(id) = state.auth_cache.get(&hash) {
+        return Ok(AuthUser {
+            user_id: id.user_id,
+            token_id: id.token_id,
+            is_admin: id.is_admin,
+        });
+    }
+    let found = state
+        .db(move |c| Ok(token::authenticate(c, &token)?))
+        .await?;
+    let (token_id, user) = found.ok_or_else(ApiError::unauthorized)?;
+    let id = Identity {
+        user_id: user.id,
+        token_id,
+        is_admin: user.is_admin(),
+    };
+    state.auth_cache.put(hash, id);
+    Ok(AuthUser {
+        user_id: id.user_id,
+        token_id,
+        is_admin: id.is_admin,
+    })
 }
 
 impl FromRequest for AuthUser {
@@ -37,10 +71,7 @@ impl FromRequest for AuthUser {
         let token = bearer_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let token = token.ok_or_else(ApiError::unauthorized)?;
-            let found = state.db(move |c| Ok(token::authenticate(c, &token)?)).await?;
-            let (token_id, user) = found.ok_or_else(ApiError::unauthorized)?;
-            Ok(AuthUser { user, token_id })
+            authenticate(state, token.ok_or_else(ApiError::unauthorized)?).await
         })
     }
 }
@@ -53,7 +84,7 @@ impl FromRequest for AdminUser {
         let fut = AuthUser::from_request(req, payload);
         Box::pin(async move {
             let user = fut.await?;
-            if user.user.is_admin() {
+            if user.is_admin {
                 Ok(AdminUser(user))
             } else {
                 Err(ApiError::forbidden())

@@ -28,7 +28,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code: Cow::Borrowed(code), detail: detail.into() }
+        ApiError {
+            status,
+            code: Cow::Borrowed(code),
+            detail: detail.into(),
+        }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -40,26 +44,45 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "not_authenticated", "Debes iniciar sesión (token ausente, inválido o vencido)")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+            "Debes iniciar sesión (token ausente, inválido o vencido)",
+        )
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Solo un administrador puede hacer esto")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Solo un administrador puede hacer esto",
+        )
     }
 
     /// Logs the cause (English, for operators) and hides it from the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Error interno; inténtalo de nuevo en un momento")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Error interno; inténtalo de nuevo en un momento",
+        )
     }
 
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Servicio no disponible; inténtalo de nuevo en un momento")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Servicio no disponible; inténtalo de nuevo en un momento",
+        )
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { code: self.code.clone(), detail: self.detail.clone() }
+        ErrorBody {
+            code: self.code.clone(),
+            detail: self.detail.clone(),
+        }
     }
 }
 
@@ -87,8 +110,12 @@ impl From<ReservationError> for ApiError {
     fn from(e: ReservationError) -> Self {
         match e {
             ReservationError::Rule(d) => d.into(),
-            ReservationError::SlotNotFound => ApiError::bad_request("slot_not_found", "Esa hora no existe"),
-            ReservationError::NotFound => ApiError::not_found("no_reservation", "No tienes una reserva"),
+            ReservationError::SlotNotFound => {
+                ApiError::bad_request("slot_not_found", "Esa hora no existe")
+            }
+            ReservationError::NotFound => {
+                ApiError::not_found("no_reservation", "No tienes una reserva")
+            }
             ReservationError::Db(d) => d.into(),
         }
     }

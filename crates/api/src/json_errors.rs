@@ -12,12 +12,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::error::ApiError;
 
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(|err, _req| json_error(err).into())
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(err).into())
 }
 
 fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("El cuerpo de la petición supera el límite de {limit} bytes"),
@@ -30,7 +33,9 @@ fn json_error(err: JsonPayloadError) -> ApiError {
         JsonPayloadError::Deserialize(e) if e.is_data() => {
             ApiError::bad_request("invalid_body", format!("Datos inválidos: {e}"))
         }
-        JsonPayloadError::Deserialize(e) => ApiError::bad_request("malformed_json", format!("JSON mal formado: {e}")),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request("malformed_json", format!("JSON mal formado: {e}"))
+        }
         other => ApiError::bad_request("invalid_body", format!("Cuerpo inválido: {other}")),
     }
 }
@@ -43,12 +48,19 @@ pub fn path_config() -> web::PathConfig {
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        ApiError::bad_request("invalid_query", format!("Parámetros de consulta inválidos: {err}")).into()
+        ApiError::bad_request(
+            "invalid_query",
+            format!("Parámetros de consulta inválidos: {err}"),
+        )
+        .into()
     })
 }
 
 pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("not_found", format!("No existe la ruta {} {}", req.method(), req.path())))
+    Err(ApiError::not_found(
+        "not_found",
+        format!("No existe la ruta {} {}", req.method(), req.path()),
+    ))
 }
 
 fn is_json(res: &actix_web::HttpResponse<impl Sized>) -> bool {
@@ -66,16 +78,34 @@ pub fn ensure_json_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     let status = res.status();
     let err = match status {
         StatusCode::NOT_FOUND => ApiError::not_found("not_found", "Ruta no encontrada"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::new(status, "method_not_allowed", "Método no permitido en esta ruta")
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(status, "payload_too_large", "El cuerpo de la petición es demasiado grande")
-        }
-        s if s.is_server_error() => ApiError::new(s, "internal", "Error interno; inténtalo de nuevo en un momento"),
-        s => ApiError::new(s, "bad_request", s.canonical_reason().unwrap_or("Petición inválida").to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "Método no permitido en esta ruta",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "El cuerpo de la petición es demasiado grande",
+        ),
+        s if s.is_server_error() => ApiError::new(
+            s,
+            "internal",
+            "Error interno; inténtalo de nuevo en un momento",
+        ),
+        s => ApiError::new(
+            s,
+            "bad_request",
+            s.canonical_reason()
+                .unwrap_or("Petición inválida")
+                .to_string(),
+        ),
     };
     let (req, _) = res.into_parts();
-    let response: HttpResponse<EitherBody<B>> = HttpResponse::build(status).json(err.body()).map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response)))
+    let response: HttpResponse<EitherBody<B>> = HttpResponse::build(status)
+        .json(err.body())
+        .map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        req, response,
+    )))
 }

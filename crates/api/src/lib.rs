@@ -1,6 +1,7 @@
 //! `reporter-api`: the HTTP API customers and operators call.
 
 pub mod auth;
+pub mod auth_cache;
 pub mod error;
 pub mod json_errors;
 pub mod openapi;
@@ -20,7 +21,11 @@ pub use state::AppState;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Builds the server on an already bound listener (port 0 in tests).
-pub fn serve(state: AppState, listener: TcpListener, workers: Option<usize>) -> std::io::Result<Server> {
+pub fn serve(
+    state: AppState,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()

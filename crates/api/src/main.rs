@@ -21,7 +21,8 @@ async fn main() -> anyhow::Result<()> {
     }
     sync_settings(&state).await;
 
-    let listener = TcpListener::bind(&bind).with_context(|| format!("bind REPORTER_API_BIND={bind}"))?;
+    let listener =
+        TcpListener::bind(&bind).with_context(|| format!("bind REPORTER_API_BIND={bind}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "reporter-api listening");
     println!("reporter-api listening on http://{addr}");

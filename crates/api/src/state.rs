@@ -5,6 +5,7 @@ use reporter_core::config::Settings;
 use reporter_core::db::DbPool;
 use tokio::sync::OnceCell;
 
+use crate::auth_cache::AuthCache;
 use crate::error::ApiError;
 
 /// Shared by every request. Cheap to clone.
@@ -12,12 +13,18 @@ use crate::error::ApiError;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: DbPool,
+    pub auth_cache: Arc<AuthCache>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
 }
 
 impl AppState {
     pub fn new(settings: Settings, pool: DbPool) -> Self {
-        AppState { settings: Arc::new(settings), pool, redis: Arc::new(OnceCell::new()) }
+        AppState {
+            settings: Arc::new(settings),
+            pool,
+            auth_cache: Arc::default(),
+            redis: Arc::new(OnceCell::new()),
+        }
     }
 
     /// Runs blocking diesel work on the blocking pool, never on the async

@@ -37,8 +37,20 @@ pub struct Setting {
     pub help: &'static str,
 }
 
-const fn s(env: &'static str, key: &'static str, kind: Kind, default: Option<&'static str>, help: &'static str) -> Setting {
-    Setting { env, key, kind, default, help }
+const fn s(
+    env: &'static str,
+    key: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+    help: &'static str,
+) -> Setting {
+    Setting {
+        env,
+        key,
+        kind,
+        default,
+        help,
+    }
 }
 
 pub const SETTINGS: &[Setting] = &[
@@ -80,7 +92,10 @@ pub const SETTINGS: &[Setting] = &[
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {
     #[error("missing required setting {var}: set the environment variable {var} (or `{key}` in REPORTER_CONFIG)")]
-    Missing { var: &'static str, key: &'static str },
+    Missing {
+        var: &'static str,
+        key: &'static str,
+    },
     #[error("invalid {var}: {reason}")]
     Invalid { var: &'static str, reason: String },
     #[error("cannot read REPORTER_CONFIG file {path}: {reason}")]
@@ -130,10 +145,18 @@ impl Settings {
         let raw = merge_sources(env)?;
         let mut v = Values { raw: &raw };
         let tz_name = v.text("REPORTER_TIMEZONE")?;
-        let timezone: Tz = tz_name.parse().map_err(|_| invalid("REPORTER_TIMEZONE", format!("unknown time zone {tz_name:?}")))?;
+        let timezone: Tz = tz_name.parse().map_err(|_| {
+            invalid(
+                "REPORTER_TIMEZONE",
+                format!("unknown time zone {tz_name:?}"),
+            )
+        })?;
         let log_format = v.text("LOG_FORMAT")?;
         if !matches!(log_format.as_str(), "text" | "json") {
-            return Err(invalid("LOG_FORMAT", format!("expected `text` or `json`, got {log_format:?}")));
+            return Err(invalid(
+                "LOG_FORMAT",
+                format!("expected `text` or `json`, got {log_format:?}"),
+            ));
         }
         let metrics_bind = v.text("REPORTER_METRICS_BIND")?;
         Ok(Settings {
@@ -153,7 +176,10 @@ impl Settings {
             redis_prefix: v.text("REPORTER_REDIS_PREFIX")?,
             worker_concurrency: v.int("REPORTER_WORKER_CONCURRENCY")? as u32,
             webdriver_url: v.text("REPORTER_WEBDRIVER_URL")?,
-            portal_url: v.text("REPORTER_PORTAL_URL")?.trim_end_matches('/').to_string(),
+            portal_url: v
+                .text("REPORTER_PORTAL_URL")?
+                .trim_end_matches('/')
+                .to_string(),
             artifacts_dir: v.text("REPORTER_ARTIFACTS_DIR")?,
             metrics_bind: Some(metrics_bind).filter(|m| !m.is_empty()),
             log_json: log_format == "json",
@@ -178,12 +204,17 @@ fn invalid(var: &'static str, reason: String) -> ConfigError {
 }
 
 fn setting(env: &str) -> &'static Setting {
-    SETTINGS.iter().find(|s| s.env == env).expect("setting declared in SETTINGS")
+    SETTINGS
+        .iter()
+        .find(|s| s.env == env)
+        .expect("setting declared in SETTINGS")
 }
 
 /// Layers defaults, the optional file and the environment with the `config`
 /// crate and returns every setting's final text.
-fn merge_sources(env: &HashMap<String, String>) -> Result<HashMap<&'static str, String>, ConfigError> {
+fn merge_sources(
+    env: &HashMap<String, String>,
+) -> Result<HashMap<&'static str, String>, ConfigError> {
     let mut b = config::Config::builder();
     for s in SETTINGS {
         if let Some(d) = s.default {
@@ -192,7 +223,10 @@ fn merge_sources(env: &HashMap<String, String>) -> Result<HashMap<&'static str, 
     }
     if let Some(path) = env.get("REPORTER_CONFIG").filter(|p| !p.is_empty()) {
         if !Path::new(path).is_file() {
-            return Err(ConfigError::File { path: path.clone(), reason: "no such file".into() });
+            return Err(ConfigError::File {
+                path: path.clone(),
+                reason: "no such file".into(),
+            });
         }
         b = b.add_source(config::File::new(path, config::FileFormat::Toml));
     }
@@ -211,8 +245,18 @@ fn merge_sources(env: &HashMap<String, String>) -> Result<HashMap<&'static str, 
             Ok(v) if !(v.is_empty() && s.default.is_none()) => {
                 out.insert(s.env, v);
             }
-            _ if s.default.is_none() => return Err(ConfigError::Missing { var: s.env, key: s.key }),
-            _ => return Err(invalid(s.env, format!("`{}` in REPORTER_CONFIG must be a plain value", s.key))),
+            _ if s.default.is_none() => {
+                return Err(ConfigError::Missing {
+                    var: s.env,
+                    key: s.key,
+                })
+            }
+            _ => {
+                return Err(invalid(
+                    s.env,
+                    format!("`{}` in REPORTER_CONFIG must be a plain value", s.key),
+                ))
+            }
         }
     }
     Ok(out)
@@ -232,20 +276,30 @@ impl Values<'_> {
     }
 
     fn int(&mut self, env: &'static str) -> Result<i64, ConfigError> {
-        let Kind::Int(min) = setting(env).kind else { unreachable!("{env} is not an integer setting") };
+        let Kind::Int(min) = setting(env).kind else {
+            unreachable!("{env} is not an integer setting")
+        };
         let raw = self.text(env)?;
         match raw.parse::<i64>() {
             Ok(n) if n >= min && n <= i64::from(u32::MAX) => Ok(n),
-            _ => Err(invalid(env, format!("expected a whole number >= {min}, got {raw:?}"))),
+            _ => Err(invalid(
+                env,
+                format!("expected a whole number >= {min}, got {raw:?}"),
+            )),
         }
     }
 
     fn float(&mut self, env: &'static str) -> Result<f64, ConfigError> {
-        let Kind::Float(lo, hi) = setting(env).kind else { unreachable!("{env} is not a float setting") };
+        let Kind::Float(lo, hi) = setting(env).kind else {
+            unreachable!("{env} is not a float setting")
+        };
         let raw = self.text(env)?;
         match raw.parse::<f64>() {
             Ok(f) if f.is_finite() && f >= lo && f <= hi => Ok(f),
-            _ => Err(invalid(env, format!("expected a number between {lo} and {hi}, got {raw:?}"))),
+            _ => Err(invalid(
+                env,
+                format!("expected a number between {lo} and {hi}, got {raw:?}"),
+            )),
         }
     }
 
@@ -262,9 +316,17 @@ impl Values<'_> {
 fn parse_key(raw: &str) -> Result<[u8; 32], ConfigError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(raw)
-        .map_err(|_| invalid("REPORTER_CREDENTIALS_KEY", "expected base64 (e.g. `openssl rand -base64 32`)".into()))?;
+        .map_err(|_| {
+            invalid(
+                "REPORTER_CREDENTIALS_KEY",
+                "expected base64 (e.g. `openssl rand -base64 32`)".into(),
+            )
+        })?;
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-        invalid("REPORTER_CREDENTIALS_KEY", format!("expected 32 bytes once decoded, got {}", bytes.len()))
+        invalid(
+            "REPORTER_CREDENTIALS_KEY",
+            format!("expected 32 bytes once decoded, got {}", bytes.len()),
+        )
     })
 }
 
@@ -275,10 +337,14 @@ mod tests {
     const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
     fn base() -> HashMap<String, String> {
-        [("DATABASE_URL", "postgres://x"), ("REDIS_URL", "redis://y"), ("REPORTER_CREDENTIALS_KEY", KEY)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        [
+            ("DATABASE_URL", "postgres://x"),
+            ("REDIS_URL", "redis://y"),
+            ("REPORTER_CREDENTIALS_KEY", KEY),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     }
 
     #[test]
@@ -319,7 +385,10 @@ mod tests {
             let mut env = base();
             env.remove(var);
             let err = Settings::from_env(&env).unwrap_err();
-            assert!(matches!(err, ConfigError::Missing { var: v, .. } if v == var), "{err}");
+            assert!(
+                matches!(err, ConfigError::Missing { var: v, .. } if v == var),
+                "{err}"
+            );
         }
     }
 
@@ -335,8 +404,14 @@ mod tests {
         let s = Settings::from_env(&env).unwrap();
         assert_eq!(s.range_size, 50);
         assert_eq!(s.max_active_selenium, 4);
-        env.insert("REPORTER_CONFIG".into(), dir.join("nope.toml").display().to_string());
-        assert!(matches!(Settings::from_env(&env), Err(ConfigError::File { .. })));
+        env.insert(
+            "REPORTER_CONFIG".into(),
+            dir.join("nope.toml").display().to_string(),
+        );
+        assert!(matches!(
+            Settings::from_env(&env),
+            Err(ConfigError::File { .. })
+        ));
     }
 
     #[test]

@@ -34,7 +34,10 @@ impl CredentialsCipher {
     /// `version || nonce || ciphertext+tag`; a fresh random nonce each time.
     pub fn encrypt(&self, plaintext: &str) -> Vec<u8> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ct = self.0.encrypt(&nonce, plaintext.as_bytes()).expect("AES-GCM encryption cannot fail for in-memory data");
+        let ct = self
+            .0
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("AES-GCM encryption cannot fail for in-memory data");
         let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
         out.push(FORMAT_V1);
         out.extend_from_slice(&nonce);
@@ -46,7 +49,10 @@ impl CredentialsCipher {
         match stored.split_first() {
             Some((&FORMAT_V1, rest)) if rest.len() > NONCE_LEN => {
                 let (nonce, ct) = rest.split_at(NONCE_LEN);
-                let pt = self.0.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| CredentialsError::Decrypt)?;
+                let pt = self
+                    .0
+                    .decrypt(Nonce::from_slice(nonce), ct)
+                    .map_err(|_| CredentialsError::Decrypt)?;
                 String::from_utf8(pt).map_err(|_| CredentialsError::Decrypt)
             }
             _ => Err(CredentialsError::UnknownFormat),
@@ -71,10 +77,19 @@ mod tests {
     #[test]
     fn wrong_key_or_tampering_is_an_error() {
         let a = CredentialsCipher::new(&[7u8; 32]).encrypt("pw");
-        assert_eq!(CredentialsCipher::new(&[8u8; 32]).decrypt(&a), Err(CredentialsError::Decrypt));
+        assert_eq!(
+            CredentialsCipher::new(&[8u8; 32]).decrypt(&a),
+            Err(CredentialsError::Decrypt)
+        );
         let mut t = a.clone();
         *t.last_mut().unwrap() ^= 1;
-        assert_eq!(CredentialsCipher::new(&[7u8; 32]).decrypt(&t), Err(CredentialsError::Decrypt));
-        assert_eq!(CredentialsCipher::new(&[7u8; 32]).decrypt(&[9, 1, 2]), Err(CredentialsError::UnknownFormat));
+        assert_eq!(
+            CredentialsCipher::new(&[7u8; 32]).decrypt(&t),
+            Err(CredentialsError::Decrypt)
+        );
+        assert_eq!(
+            CredentialsCipher::new(&[7u8; 32]).decrypt(&[9, 1, 2]),
+            Err(CredentialsError::UnknownFormat)
+        );
     }
 }

@@ -9,5 +9,7 @@ pub async fn connect(url: &str) -> redis::RedisResult<ConnectionManager> {
     let cfg = ConnectionManagerConfig::new()
         .set_response_timeout(Some(Duration::from_secs(10)))
         .set_connection_timeout(Some(Duration::from_secs(5)));
-    redis::Client::open(url)?.get_connection_manager_with_config(cfg).await
+    redis::Client::open(url)?
+        .get_connection_manager_with_config(cfg)
+        .await
 }

@@ -8,7 +8,12 @@ pub fn init(json: bool) {
     let builder = fmt().with_env_filter(filter).with_target(true);
     // try_init: tests and embedded uses may have set a subscriber already.
     let _ = if json {
-        builder.json().flatten_event(true).with_current_span(true).with_span_list(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init()
     } else {
         builder.try_init()
     };
@@ -16,5 +21,9 @@ pub fn init(json: bool) {
 
 /// Reads `LOG_FORMAT` directly, for logging before the settings are loaded.
 pub fn init_from_env() {
-    init(std::env::var("LOG_FORMAT").map(|v| v == "json").unwrap_or(false));
+    init(
+        std::env::var("LOG_FORMAT")
+            .map(|v| v == "json")
+            .unwrap_or(false),
+    );
 }

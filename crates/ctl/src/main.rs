@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use reporter_core::config::Settings;
 
 #[derive(Parser)]
-#[command(name = "reporterctl", version, about = "Operate Reporter: migrations, users, tokens, slots, checks")]
+#[command(
+    name = "reporterctl",
+    version,
+    about = "Operate Reporter: migrations, users, tokens, slots, checks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -17,16 +17,25 @@ impl EmptyDb {
         let admin = admin_database_url();
         let name = format!("reporter_m_{}", uuid::Uuid::new_v4().simple());
         let mut c = PgConnection::establish(&admin).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .unwrap();
         let (base, _) = admin.rsplit_once('/').unwrap();
-        EmptyDb { url: format!("{base}/{name}"), name }
+        EmptyDb {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 }
 
 impl Drop for EmptyDb {
     fn drop(&mut self) {
         if let Ok(mut c) = PgConnection::establish(&admin_database_url()) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut c);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut c);
         }
     }
 }
@@ -44,14 +53,24 @@ fn ctl(db_url: &str, redis: &str, args: &[&str]) -> Command {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
 fn eight_migrate_processes_started_together_all_succeed_and_apply_each_migration_once() {
     let db = EmptyDb::new();
     let children: Vec<_> = (0..8)
-        .map(|_| ctl(&db.url, &redis_url(), &["migrate"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .map(|_| {
+            ctl(&db.url, &redis_url(), &["migrate"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -68,10 +87,16 @@ fn every_migration_reverts_and_reapplies() {
     let db = EmptyDb::new();
     let mut c = PgConnection::establish(&db.url).unwrap();
     reporter_core::db::run_migrations_locked(&mut c).unwrap();
-    c.revert_all_migrations(reporter_core::db::MIGRATIONS).unwrap();
-    assert_eq!(reporter_core::db::pending_migrations(&mut c).unwrap().len(), 4);
+    c.revert_all_migrations(reporter_core::db::MIGRATIONS)
+        .unwrap();
+    assert_eq!(
+        reporter_core::db::pending_migrations(&mut c).unwrap().len(),
+        4
+    );
     reporter_core::db::run_migrations_locked(&mut c).unwrap();
-    assert!(reporter_core::db::pending_migrations(&mut c).unwrap().is_empty());
+    assert!(reporter_core::db::pending_migrations(&mut c)
+        .unwrap()
+        .is_empty());
     let slots: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
         "(SELECT count(*) FROM reporter_hour_slots WHERE capacity_points = 6)",
     ))
@@ -83,7 +108,9 @@ fn every_migration_reverts_and_reapplies() {
 #[test]
 fn check_fails_with_reasons_on_pending_migrations_and_unreachable_redis() {
     let db = EmptyDb::new();
-    let out = ctl(&db.url, "redis://127.0.0.1:1", &["check"]).output().unwrap();
+    let out = ctl(&db.url, "redis://127.0.0.1:1", &["check"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let t = text(&out);
     assert!(t.contains("pending migrations"), "{t}");
@@ -123,11 +150,17 @@ fn schema_rs_matches_the_migrated_database() {
     )
     .load(&mut c)
     .unwrap();
-    let mut in_db: Vec<(String, String)> = cols.into_iter().map(|c| (c.table_name, c.column_name)).collect();
+    let mut in_db: Vec<(String, String)> = cols
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name))
+        .collect();
     in_db.sort();
     let mut in_code = parse_schema_rs();
     in_code.sort();
-    assert_eq!(in_code, in_db, "crates/core/src/schema.rs is out of step with migrations/");
+    assert_eq!(
+        in_code, in_db,
+        "crates/core/src/schema.rs is out of step with migrations/"
+    );
 }
 
 /// (table, column) pairs declared by `diesel::table!` blocks.

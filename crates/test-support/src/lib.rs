@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 
 /// Admin URL of the server tests create databases on.
 pub fn admin_database_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -36,11 +37,15 @@ impl TestDb {
         let admin = admin_database_url();
         let template = ensure_template(&admin);
         let name = format!("reporter_t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(&admin).expect("connect to the test PostgreSQL server");
+        let mut conn =
+            PgConnection::establish(&admin).expect("connect to the test PostgreSQL server");
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .execute(&mut conn)
             .expect("create test database");
-        TestDb { url: replace_db_name(&admin, &name), name }
+        TestDb {
+            url: replace_db_name(&admin, &name),
+            name,
+        }
     }
 
     pub fn connect(&self) -> PgConnection {
@@ -66,7 +71,10 @@ impl TestDb {
         vec![
             ("DATABASE_URL".into(), self.url.clone()),
             ("REDIS_URL".into(), redis_url()),
-            ("REPORTER_CREDENTIALS_KEY".into(), TEST_CREDENTIALS_KEY.into()),
+            (
+                "REPORTER_CREDENTIALS_KEY".into(),
+                TEST_CREDENTIALS_KEY.into(),
+            ),
             ("REPORTER_REDIS_PREFIX".into(), redis_prefix.into()),
         ]
     }
@@ -81,7 +89,11 @@ impl Default for TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&admin_database_url()) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
         }
     }
 }
@@ -97,22 +109,35 @@ fn replace_db_name(url: &str, name: &str) -> String {
 fn ensure_template(admin: &str) -> String {
     let template = format!("reporter_tpl_{}", &migrations_hash()[..16]);
     let mut conn = PgConnection::establish(admin).expect("connect to the test PostgreSQL server");
-    diesel::sql_query("SELECT pg_advisory_lock(4242424242)").execute(&mut conn).expect("lock");
-    let exists = diesel::sql_query(format!("SELECT 1 FROM pg_database WHERE datname = '{template}'"))
+    diesel::sql_query("SELECT pg_advisory_lock(4242424242)")
         .execute(&mut conn)
-        .expect("query pg_database")
+        .expect("lock");
+    let exists = diesel::sql_query(format!(
+        "SELECT 1 FROM pg_database WHERE datname = '{template}'"
+    ))
+    .execute(&mut conn)
+    .expect("query pg_database")
         > 0;
     if !exists {
         let building = format!("{template}_building");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(&mut conn).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {building}")).execute(&mut conn).unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(&mut conn)
+            .unwrap();
         {
-            let mut tpl = PgConnection::establish(&replace_db_name(admin, &building)).expect("connect template");
+            let mut tpl = PgConnection::establish(&replace_db_name(admin, &building))
+                .expect("connect template");
             reporter_core::db::run_migrations_locked(&mut tpl).expect("migrate template");
         }
-        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}")).execute(&mut conn).unwrap();
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(&mut conn)
+            .unwrap();
     }
-    diesel::sql_query("SELECT pg_advisory_unlock(4242424242)").execute(&mut conn).expect("unlock");
+    diesel::sql_query("SELECT pg_advisory_unlock(4242424242)")
+        .execute(&mut conn)
+        .expect("unlock");
     template
 }
 
@@ -122,7 +147,12 @@ fn migrations_hash() -> String {
     entries.sort();
     let mut h = Sha256::new();
     for path in entries {
-        h.update(path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().as_bytes());
+        h.update(
+            path.strip_prefix(&dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         h.update(std::fs::read(&path).unwrap_or_default());
     }
     hex::encode(h.finalize())

@@ -49,14 +49,22 @@ impl From<&reporter_core::models::User> for MeResponse {
 /// Exchange email and password for an API token.
 #[utoipa::path(post, path = "/api/auth/login/", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let issued = state
         .db(move |c| {
             let found = user::find_by_email(c, &email)?;
             // Verify against a dummy hash for unknown emails too, so timing
             // does not tell which emails have accounts.
-            let ok = verify_password(&password, found.as_ref().map_or(dummy_hash(), |u| u.password_hash.as_str()));
+            let ok = verify_password(
+                &password,
+                found
+                    .as_ref()
+                    .map_or(dummy_hash(), |u| u.password_hash.as_str()),
+            );
             match found {
                 Some(u) if ok => Ok(Some((token::issue(c, u.id, "login", None)?, u))),
                 _ => Ok(None),
@@ -64,10 +72,17 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
         })
         .await?;
     let (token, u) = issued.ok_or_else(|| {
-        ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_credentials", "Correo o contraseña incorrectos")
+        ApiError::new(
+            actix_web::http::StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Correo o contraseña incorrectos",
+        )
     })?;
     tracing::info!(user.id = u.id, "login");
-    Ok(HttpResponse::Ok().json(LoginResponse { token, user: MeResponse::from(&u) }))
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token,
+        user: MeResponse::from(&u),
+    }))
 }
 
 /// Revoke the token used for this request.
@@ -76,14 +91,19 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
 pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let id = auth.token_id;
     state.db(move |c| Ok(token::revoke(c, id)?)).await?;
+    state.auth_cache.forget_token(id);
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/me/", tag = "auth",
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)), security(("token" = [])))]
-pub async fn me(auth: AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(MeResponse::from(&auth.user))
+pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let uid = auth.user_id;
+    let u = state
+        .db(move |c| user::find(c, uid)?.ok_or_else(ApiError::unauthorized))
+        .await?;
+    Ok(HttpResponse::Ok().json(MeResponse::from(&u)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,7 +115,11 @@ pub struct PortalCredentials {
 
 impl std::fmt::Display for PortalCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PortalCredentials {{ email: {}, password: <redacted> }}", self.email)
+        write!(
+            f,
+            "PortalCredentials {{ email: {}, password: <redacted> }}",
+            self.email
+        )
     }
 }
 
@@ -111,13 +135,19 @@ pub async fn set_portal_credentials(
     let PortalCredentials { email, password } = body.into_inner();
     let email = email.trim().to_string();
     if email.is_empty() || email.len() > 254 || !email.contains('@') {
-        return Err(ApiError::bad_request("invalid_portal_email", "El correo del portal no es válido"));
+        return Err(ApiError::bad_request(
+            "invalid_portal_email",
+            "El correo del portal no es válido",
+        ));
     }
     if password.is_empty() || password.len() > 256 {
-        return Err(ApiError::bad_request("invalid_portal_password", "La contraseña del portal no puede estar vacía"));
+        return Err(ApiError::bad_request(
+            "invalid_portal_password",
+            "La contraseña del portal no puede estar vacía",
+        ));
     }
     let encrypted = state.settings.credentials_cipher().encrypt(&password);
-    let uid = auth.user.id;
+    let uid = auth.user_id;
     let updated = state
         .db(move |c| {
             user::set_portal_credentials(c, uid, &email, &encrypted)?;

@@ -21,7 +21,10 @@ pub struct AdminConfigOut {
 /// and `range_size` mirror the process settings (environment) in force.
 #[utoipa::path(get, path = "/api/reporter/admin/config/", tag = "admin",
     responses((status = 200, body = AdminConfigOut), (status = 403, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_config(state: web::Data<AppState>, _admin: AdminUser) -> Result<HttpResponse, ApiError> {
+pub async fn get_config(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
     let config = state.db(|c| Ok(slot::config(c)?)).await?;
     Ok(HttpResponse::Ok().json(admin_config(&state, config)))
 }
@@ -61,7 +64,9 @@ pub async fn change_config(
     let config = state
         .db(move |c| {
             let current = slot::config(c)?;
-            let start = ch.reporter_hour_start.unwrap_or(current.reporter_hour_start);
+            let start = ch
+                .reporter_hour_start
+                .unwrap_or(current.reporter_hour_start);
             let end = ch.reporter_hour_end.unwrap_or(current.reporter_hour_end);
             ReservableWindow::new(start, end)?;
             let change = slot::ConfigChange {
@@ -72,7 +77,7 @@ pub async fn change_config(
             Ok(slot::update_config(c, &change)?)
         })
         .await?;
-    tracing::info!(user.id = admin.0.user.id, "slot config changed");
+    tracing::info!(user.id = admin.0.user_id, "slot config changed");
     Ok(HttpResponse::Ok().json(admin_config(&state, config)))
 }
 
@@ -80,14 +85,20 @@ fn check_capacity(c: i32) -> Result<(), ApiError> {
     if (0..=1000).contains(&c) {
         Ok(())
     } else {
-        Err(ApiError::bad_request("invalid_capacity", "La capacidad debe estar entre 0 y 1000 puntos"))
+        Err(ApiError::bad_request(
+            "invalid_capacity",
+            "La capacidad debe estar entre 0 y 1000 puntos",
+        ))
     }
 }
 
 /// All 24 slots with their load (also outside the window).
 #[utoipa::path(get, path = "/api/reporter/admin/slots/", tag = "admin",
     responses((status = 200, body = [SlotOut]), (status = 403, body = ErrorBody)), security(("token" = [])))]
-pub async fn list_slots(state: web::Data<AppState>, _admin: AdminUser) -> Result<HttpResponse, ApiError> {
+pub async fn list_slots(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
     let slots = state.db(|c| Ok(slot::list_with_usage(c, false)?)).await?;
     Ok(HttpResponse::Ok().json(slots.iter().map(SlotOut::from).collect::<Vec<_>>()))
 }
@@ -112,22 +123,30 @@ pub async fn change_slot(
     body: web::Json<SlotChange>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let SlotChange { capacity_points, max_users } = body.into_inner();
+    let SlotChange {
+        capacity_points,
+        max_users,
+    } = body.into_inner();
     if let Some(c) = capacity_points {
         check_capacity(c)?;
     }
     if max_users.is_some_and(|m| m < 0) {
-        return Err(ApiError::bad_request("invalid_max_users", "max_users no puede ser negativo"));
+        return Err(ApiError::bad_request(
+            "invalid_max_users",
+            "max_users no puede ser negativo",
+        ));
     }
     let view = state
         .db(move |c| {
             slot::update_slot(c, id, capacity_points, max_users)?
                 .ok_or_else(|| ApiError::not_found("slot_not_found", "Esa hora no existe"))?;
             let all = slot::list_with_usage(c, false)?;
-            all.into_iter().find(|s| s.id == id).ok_or_else(|| ApiError::internal("slot vanished"))
+            all.into_iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| ApiError::internal("slot vanished"))
         })
         .await?;
-    tracing::info!(user.id = admin.0.user.id, slot.id = id, "slot changed");
+    tracing::info!(user.id = admin.0.user_id, slot.id = id, "slot changed");
     Ok(HttpResponse::Ok().json(SlotOut::from(&view)))
 }
 
@@ -146,7 +165,10 @@ pub struct AdminReservationOut {
 /// Every reservation, by hour.
 #[utoipa::path(get, path = "/api/reporter/admin/reservations/", tag = "admin",
     responses((status = 200, body = [AdminReservationOut]), (status = 403, body = ErrorBody)), security(("token" = [])))]
-pub async fn list_reservations(state: web::Data<AppState>, _admin: AdminUser) -> Result<HttpResponse, ApiError> {
+pub async fn list_reservations(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
     let rows = state.db(|c| Ok(reservation::list_all(c)?)).await?;
     let out: Vec<_> = rows
         .into_iter()

@@ -11,15 +11,24 @@ use crate::openapi::ApiDoc;
 
 fn spec_json() -> &'static str {
     static SPEC: OnceLock<String> = OnceLock::new();
-    SPEC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("OpenAPI document serializes"))
+    SPEC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .expect("OpenAPI document serializes")
+    })
 }
 
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(spec_json())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec_json())
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn render() -> String {
@@ -41,12 +50,31 @@ fn render() -> String {
         for (method, op) in item.as_object().into_iter().flatten() {
             let tag = op["tags"][0].as_str().unwrap_or("other").to_string();
             let mut s = String::new();
-            let _ = write!(s, "<div class=\"op\"><span class=\"m\">{}</span> <code>{}</code><p>{}</p>",
-                esc(method), esc(path), esc(op["description"].as_str().or(op["summary"].as_str()).unwrap_or("")));
-            if let Some(body) = op["requestBody"]["content"]["application/json"]["schema"].as_object() {
-                let _ = write!(s, "<p>Cuerpo:</p><pre>{}</pre>", esc(&serde_json::to_string_pretty(body).unwrap_or_default()));
+            let _ = write!(
+                s,
+                "<div class=\"op\"><span class=\"m\">{}</span> <code>{}</code><p>{}</p>",
+                esc(method),
+                esc(path),
+                esc(op["description"]
+                    .as_str()
+                    .or(op["summary"].as_str())
+                    .unwrap_or(""))
+            );
+            if let Some(body) =
+                op["requestBody"]["content"]["application/json"]["schema"].as_object()
+            {
+                let _ = write!(
+                    s,
+                    "<p>Cuerpo:</p><pre>{}</pre>",
+                    esc(&serde_json::to_string_pretty(body).unwrap_or_default())
+                );
             }
-            let codes: Vec<_> = op["responses"].as_object().into_iter().flatten().map(|(c, _)| c.clone()).collect();
+            let codes: Vec<_> = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(c, _)| c.clone())
+                .collect();
             let _ = write!(s, "<p>Respuestas: {}</p></div>", esc(&codes.join(", ")));
             by_tag.entry(tag).or_default().push(s);
         }
@@ -57,8 +85,12 @@ fn render() -> String {
     if let Some(schemas) = doc["components"]["schemas"].as_object() {
         html.push_str("<h2>Esquemas</h2>");
         for (name, schema) in schemas {
-            let _ = write!(html, "<h3 id=\"{0}\">{0}</h3><pre>{1}</pre>", esc(name),
-                esc(&serde_json::to_string_pretty(schema).unwrap_or_default()));
+            let _ = write!(
+                html,
+                "<h3 id=\"{0}\">{0}</h3><pre>{1}</pre>",
+                esc(name),
+                esc(&serde_json::to_string_pretty(schema).unwrap_or_default())
+            );
         }
     }
     html.push_str("</body></html>");
@@ -67,5 +99,7 @@ fn render() -> String {
 
 pub async fn docs_page() -> HttpResponse {
     static PAGE: OnceLock<String> = OnceLock::new();
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PAGE.get_or_init(render).as_str())
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(PAGE.get_or_init(render).as_str())
 }

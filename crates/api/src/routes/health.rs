@@ -17,14 +17,20 @@ pub struct Health {
 
 async fn probe_all(state: &AppState) -> BTreeMap<&'static str, Probe> {
     let pool = state.pool.clone();
-    let db = web::block(move || checks::probe_database(&pool)).await.unwrap_or_else(|e| Probe {
-        status: Status::Unhealthy,
-        latency_ms: 0.0,
-        error: Some(e.to_string()),
-    });
+    let db = web::block(move || checks::probe_database(&pool))
+        .await
+        .unwrap_or_else(|e| Probe {
+            status: Status::Unhealthy,
+            latency_ms: 0.0,
+            error: Some(e.to_string()),
+        });
     let redis = match state.redis().await {
         Ok(mut conn) => checks::probe_redis(&mut conn).await,
-        Err(e) => Probe { status: Status::Unhealthy, latency_ms: 0.0, error: Some(e.to_string()) },
+        Err(e) => Probe {
+            status: Status::Unhealthy,
+            latency_ms: 0.0,
+            error: Some(e.to_string()),
+        },
     };
     BTreeMap::from([("database", db), ("redis", redis)])
 }
@@ -36,7 +42,11 @@ async fn probe_all(state: &AppState) -> BTreeMap<&'static str, Probe> {
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let checks = probe_all(&state).await;
     let status = checks::overall(checks.values().map(|p| &p.status));
-    let body = Health { status, timestamp: Utc::now(), checks };
+    let body = Health {
+        status,
+        timestamp: Utc::now(),
+        checks,
+    };
     if status == Status::Unhealthy {
         HttpResponse::ServiceUnavailable().json(body)
     } else {
@@ -55,7 +65,8 @@ pub async fn livez() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let checks = probe_all(&state).await;
     let ready = checks.values().all(|p| p.status != Status::Unhealthy);
-    let body = serde_json::json!({"status": if ready { "ready" } else { "not_ready" }, "checks": checks});
+    let body =
+        serde_json::json!({"status": if ready { "ready" } else { "not_ready" }, "checks": checks});
     if ready {
         HttpResponse::Ok().json(body)
     } else {

@@ -18,7 +18,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/auth/login", web::post().to(account::login))
             .route("/auth/logout", web::post().to(account::logout))
             .route("/me", web::get().to(account::me))
-            .route("/me/portal-credentials", web::put().to(account::set_portal_credentials))
+            .route(
+                "/me/portal-credentials",
+                web::put().to(account::set_portal_credentials),
+            )
             .route("/reporter/slots", web::get().to(slots::list))
             .route("/reporter/config", web::get().to(slots::reporter_config))
             .service(
@@ -29,15 +32,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(reservations::delete)),
             )
             .route("/reporter/runs", web::get().to(runs::list))
-            .route("/reporter/runs/{id}/progress", web::get().to(runs::progress))
+            .route(
+                "/reporter/runs/{id}/progress",
+                web::get().to(runs::progress),
+            )
             .service(
                 web::resource("/reporter/admin/config")
                     .route(web::get().to(admin::get_config))
                     .route(web::patch().to(admin::change_config)),
             )
             .route("/reporter/admin/slots", web::get().to(admin::list_slots))
-            .route("/reporter/admin/slots/{id}", web::patch().to(admin::change_slot))
-            .route("/reporter/admin/reservations", web::get().to(admin::list_reservations))
+            .route(
+                "/reporter/admin/slots/{id}",
+                web::patch().to(admin::change_slot),
+            )
+            .route(
+                "/reporter/admin/reservations",
+                web::get().to(admin::list_reservations),
+            )
             .route("/v1/healthz", web::get().to(health::healthz))
             .route("/v1/livez", web::get().to(health::livez))
             .route("/v1/readyz", web::get().to(health::readyz))

@@ -45,7 +45,9 @@ fn out(r: Reservation, hour: i32) -> ReservationOut {
 }
 
 fn with_hour(c: &mut diesel::PgConnection, r: Reservation) -> Result<ReservationOut, ApiError> {
-    let hour = slot::find(c, r.slot_id)?.map(|s| s.hour).unwrap_or_default();
+    let hour = slot::find(c, r.slot_id)?
+        .map(|s| s.hour)
+        .unwrap_or_default();
     Ok(out(r, hour))
 }
 
@@ -53,9 +55,13 @@ fn with_hour(c: &mut diesel::PgConnection, r: Reservation) -> Result<Reservation
 #[utoipa::path(get, path = "/api/reporter/reservations/", tag = "reporter",
     responses((status = 200, body = Option<ReservationOut>), (status = 401, body = ErrorBody)), security(("token" = [])))]
 pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let uid = auth.user.id;
+    let uid = auth.user_id;
     let r = state
-        .db(move |c| reservation::find_for_user(c, uid)?.map(|r| with_hour(c, r)).transpose())
+        .db(move |c| {
+            reservation::find_for_user(c, uid)?
+                .map(|r| with_hour(c, r))
+                .transpose()
+        })
         .await?;
     Ok(HttpResponse::Ok().json(r))
 }
@@ -79,8 +85,11 @@ pub async fn create(
     auth: AuthUser,
     body: web::Json<CreateReservation>,
 ) -> Result<HttpResponse, ApiError> {
-    let CreateReservation { slot_id, monthly_orders_estimate } = body.into_inner();
-    let uid = auth.user.id;
+    let CreateReservation {
+        slot_id,
+        monthly_orders_estimate,
+    } = body.into_inner();
+    let uid = auth.user_id;
     let factor = state.settings.estimated_pending_factor;
     let r = state
         .db(move |c| {
@@ -88,7 +97,12 @@ pub async fn create(
             with_hour(c, r)
         })
         .await?;
-    tracing::info!(user.id = uid, slot.id = r.slot_id, weight = r.calculated_weight, "reservation created");
+    tracing::info!(
+        user.id = uid,
+        slot.id = r.slot_id,
+        weight = r.calculated_weight,
+        "reservation created"
+    );
     Ok(HttpResponse::Created().json(r))
 }
 
@@ -108,20 +122,34 @@ pub async fn change(
     auth: AuthUser,
     body: web::Json<ChangeReservation>,
 ) -> Result<HttpResponse, ApiError> {
-    let ChangeReservation { slot_id, monthly_orders_estimate } = body.into_inner();
+    let ChangeReservation {
+        slot_id,
+        monthly_orders_estimate,
+    } = body.into_inner();
     if slot_id.is_none() && monthly_orders_estimate.is_none() {
-        return Err(ApiError::bad_request("empty_change", "Indica slot_id y/o monthly_orders_estimate"));
+        return Err(ApiError::bad_request(
+            "empty_change",
+            "Indica slot_id y/o monthly_orders_estimate",
+        ));
     }
-    let uid = auth.user.id;
+    let uid = auth.user_id;
     let factor = state.settings.estimated_pending_factor;
-    let change = ReservationChange { slot_id, monthly_orders: monthly_orders_estimate };
+    let change = ReservationChange {
+        slot_id,
+        monthly_orders: monthly_orders_estimate,
+    };
     let r = state
         .db(move |c| {
             let r = reservation::change(c, uid, change, factor)?;
             with_hour(c, r)
         })
         .await?;
-    tracing::info!(user.id = uid, slot.id = r.slot_id, weight = r.calculated_weight, "reservation changed");
+    tracing::info!(
+        user.id = uid,
+        slot.id = r.slot_id,
+        weight = r.calculated_weight,
+        "reservation changed"
+    );
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -129,7 +157,7 @@ pub async fn change(
 #[utoipa::path(delete, path = "/api/reporter/reservations/", tag = "reporter",
     responses((status = 204), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn delete(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let uid = auth.user.id;
+    let uid = auth.user_id;
     state.db(move |c| Ok(reservation::delete(c, uid)?)).await?;
     tracing::info!(user.id = uid, "reservation cancelled");
     Ok(HttpResponse::NoContent().finish())

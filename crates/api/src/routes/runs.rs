@@ -45,14 +45,27 @@ pub struct ListQuery {
 /// The caller's recent runs, newest first.
 #[utoipa::path(get, path = "/api/reporter/runs/", tag = "runs", params(ListQuery),
     responses((status = 200, body = [RunOut]), (status = 401, body = ErrorBody)), security(("token" = [])))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let limit = q.limit.unwrap_or(30);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", "limit debe estar entre 1 y 200"));
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit debe estar entre 1 y 200",
+        ));
     }
-    let uid = auth.user.id;
-    let runs = state.db(move |c| Ok(run::list_for_user(c, uid, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(runs.into_iter().map(|(r, h)| run_out(r, h)).collect::<Vec<_>>()))
+    let uid = auth.user_id;
+    let runs = state
+        .db(move |c| Ok(run::list_for_user(c, uid, limit)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        runs.into_iter()
+            .map(|(r, h)| run_out(r, h))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,15 +105,23 @@ pub struct RunProgress {
 /// The caller's progress in a run (an admin sees every user's).
 #[utoipa::path(get, path = "/api/reporter/runs/{id}/progress/", tag = "runs", params(("id" = i64, Path)),
     responses((status = 200, body = RunProgress), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn progress(state: web::Data<AppState>, auth: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn progress(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let run_id = id.into_inner();
-    let only = (!auth.user.is_admin()).then_some(auth.user.id);
+    let only = (!auth.is_admin).then_some(auth.user_id);
     let not_found = || ApiError::not_found("run_not_found", "No existe esa ejecución");
     let (run, users) = state
         .db(move |c| {
-            let Some(r) = run::find(c, run_id)? else { return Ok(None) };
+            let Some(r) = run::find(c, run_id)? else {
+                return Ok(None);
+            };
             let users = run::progress(c, run_id, only)?;
-            let hour = reporter_core::models::slot::find(c, r.slot_id)?.map(|s| s.hour).unwrap_or_default();
+            let hour = reporter_core::models::slot::find(c, r.slot_id)?
+                .map(|s| s.hour)
+                .unwrap_or_default();
             Ok(Some((run_out(r, hour), users)))
         })
         .await?
@@ -109,6 +130,9 @@ pub async fn progress(state: web::Data<AppState>, auth: AuthUser, id: web::Path<
     if only.is_some() && users.is_empty() {
         return Err(not_found());
     }
-    let users = users.into_iter().map(|(u, e)| UserProgress::new(u, e)).collect();
+    let users = users
+        .into_iter()
+        .map(|(u, e)| UserProgress::new(u, e))
+        .collect();
     Ok(HttpResponse::Ok().json(RunProgress { run, users }))
 }

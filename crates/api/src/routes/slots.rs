@@ -71,11 +71,20 @@ pub struct ReporterConfigOut {
 /// Client settings: the weight-UI flag, the window and the weight tiers.
 #[utoipa::path(get, path = "/api/reporter/config/", tag = "reporter",
     responses((status = 200, body = ReporterConfigOut), (status = 401, body = ErrorBody)), security(("token" = [])))]
-pub async fn reporter_config(state: web::Data<AppState>, _auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn reporter_config(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+) -> Result<HttpResponse, ApiError> {
     let cfg = state.db(|c| Ok(slot::config(c)?)).await?;
     let tier = |max: Option<i32>, n: i64| {
-        let w = Weight::from_monthly_orders(reporter_core::domain::MonthlyOrders::new(n).expect("valid"));
-        WeightTier { max_monthly_orders: max, weight: w.points(), label: w.size_label() }
+        let w = Weight::from_monthly_orders(
+            reporter_core::domain::MonthlyOrders::new(n).expect("valid"),
+        );
+        WeightTier {
+            max_monthly_orders: max,
+            weight: w.points(),
+            label: w.size_label(),
+        }
     };
     Ok(HttpResponse::Ok().json(ReporterConfigOut {
         use_weight_ui: true,
@@ -83,6 +92,10 @@ pub async fn reporter_config(state: web::Data<AppState>, _auth: AuthUser) -> Res
         reporter_hour_end: cfg.reporter_hour_end,
         slot_capacity: cfg.slot_capacity,
         timezone: state.settings.timezone.name().to_string(),
-        weights: vec![tier(Some(2000), 2000), tier(Some(5000), 5000), tier(None, 5001)],
+        weights: vec![
+            tier(Some(2000), 2000),
+            tier(Some(5000), 5000),
+            tier(None, 5001),
+        ],
     }))
 }

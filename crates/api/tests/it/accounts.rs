@@ -8,8 +8,14 @@ async fn login_returns_a_token_that_works_with_both_auth_schemes_and_logout_revo
     let app = TestApp::spawn().await;
     app.create_user("ana@example.com", 100, false);
 
-    let (s, body) =
-        app.call(Method::POST, "/api/auth/login/", None, Some(json!({"email": "ANA@example.com", "password": PASSWORD}))).await;
+    let (s, body) = app
+        .call(
+            Method::POST,
+            "/api/auth/login/",
+            None,
+            Some(json!({"email": "ANA@example.com", "password": PASSWORD})),
+        )
+        .await;
     assert_eq!(s, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_string();
     assert_eq!(body["user"]["email"], "ana@example.com");
@@ -17,10 +23,15 @@ async fn login_returns_a_token_that_works_with_both_auth_schemes_and_logout_revo
     let (s, me) = app.call(Method::GET, "/api/me/", Some(&token), None).await;
     assert_eq!(s, 200);
     assert_eq!(me["email"], "ana@example.com");
-    let bearer = app.http.get(app.url("/api/me")).header("Authorization", format!("Bearer {token}"));
+    let bearer = app
+        .http
+        .get(app.url("/api/me"))
+        .header("Authorization", format!("Bearer {token}"));
     assert_eq!(send(bearer).await.0, 200);
 
-    let (s, _) = app.call(Method::POST, "/api/auth/logout/", Some(&token), None).await;
+    let (s, _) = app
+        .call(Method::POST, "/api/auth/logout/", Some(&token), None)
+        .await;
     assert_eq!(s, 204);
     let (s, body) = app.call(Method::GET, "/api/me/", Some(&token), None).await;
     assert_error(s, &body, 401, "not_authenticated");
@@ -30,15 +41,25 @@ async fn login_returns_a_token_that_works_with_both_auth_schemes_and_logout_revo
 async fn wrong_password_unknown_email_and_missing_token_are_401() {
     let app = TestApp::spawn().await;
     app.create_user("ana@example.com", 100, false);
-    for body in [json!({"email": "ana@example.com", "password": "nope"}), json!({"email": "x@example.com", "password": PASSWORD})] {
-        let (s, b) = app.call(Method::POST, "/api/auth/login/", None, Some(body)).await;
+    for body in [
+        json!({"email": "ana@example.com", "password": "nope"}),
+        json!({"email": "x@example.com", "password": PASSWORD}),
+    ] {
+        let (s, b) = app
+            .call(Method::POST, "/api/auth/login/", None, Some(body))
+            .await;
         assert_error(s, &b, 401, "invalid_credentials");
     }
     let (s, b) = app.call(Method::GET, "/api/me/", None, None).await;
     assert_error(s, &b, 401, "not_authenticated");
-    let (s, b) = app.call(Method::GET, "/api/me/", Some("rpt_forged"), None).await;
+    let (s, b) = app
+        .call(Method::GET, "/api/me/", Some("rpt_forged"), None)
+        .await;
     assert_error(s, &b, 401, "not_authenticated");
-    let basic = app.http.get(app.url("/api/me/")).header("Authorization", "Basic abc");
+    let basic = app
+        .http
+        .get(app.url("/api/me/"))
+        .header("Authorization", "Basic abc");
     let (s, b) = send(basic).await;
     assert_error(s, &b, 401, "not_authenticated");
 }
@@ -53,7 +74,9 @@ async fn tokens_are_stored_hashed() {
         .load(&mut app.conn())
         .unwrap();
     assert_eq!(hashes, vec![reporter_core::tokens::hash_token(&u.token)]);
-    assert!(!hashes[0].windows(8).any(|w| u.token.as_bytes().windows(8).any(|t| t == w)));
+    assert!(!hashes[0]
+        .windows(8)
+        .any(|w| u.token.as_bytes().windows(8).any(|t| t == w)));
 }
 
 #[tokio::test]
@@ -61,13 +84,20 @@ async fn portal_password_is_encrypted_at_rest_and_never_returned() {
     use diesel::prelude::*;
     let app = TestApp::spawn().await;
     let u = app.create_user("ana@example.com", 100, false);
-    let (s, me) = app.call(Method::GET, "/api/me/", Some(&u.token), None).await;
+    let (s, me) = app
+        .call(Method::GET, "/api/me/", Some(&u.token), None)
+        .await;
     assert_eq!(s, 200);
     assert_eq!(me["portal_password_set"], false);
 
     let secret = "portal-secret-ñ-42";
     let (s, me) = app
-        .call(Method::PUT, "/api/me/portal-credentials/", Some(&u.token), Some(json!({"email": "ana@portal.test", "password": secret})))
+        .call(
+            Method::PUT,
+            "/api/me/portal-credentials/",
+            Some(&u.token),
+            Some(json!({"email": "ana@portal.test", "password": secret})),
+        )
         .await;
     assert_eq!(s, 200, "{me}");
     assert_eq!(me["portal_password_set"], true);
@@ -82,20 +112,37 @@ async fn portal_password_is_encrypted_at_rest_and_never_returned() {
     let stored = stored.unwrap();
     assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()));
     let key = base64_key();
-    assert_eq!(reporter_core::credentials::CredentialsCipher::new(&key).decrypt(&stored).unwrap(), secret);
+    assert_eq!(
+        reporter_core::credentials::CredentialsCipher::new(&key)
+            .decrypt(&stored)
+            .unwrap(),
+        secret
+    );
 
     let (s, b) = app
-        .call(Method::PUT, "/api/me/portal-credentials/", Some(&u.token), Some(json!({"email": "nope", "password": "x"})))
+        .call(
+            Method::PUT,
+            "/api/me/portal-credentials/",
+            Some(&u.token),
+            Some(json!({"email": "nope", "password": "x"})),
+        )
         .await;
     assert_error(s, &b, 400, "invalid_portal_email");
     let (s, b) = app
-        .call(Method::PUT, "/api/me/portal-credentials/", Some(&u.token), Some(json!({"email": "a@b.c", "password": ""})))
+        .call(
+            Method::PUT,
+            "/api/me/portal-credentials/",
+            Some(&u.token),
+            Some(json!({"email": "a@b.c", "password": ""})),
+        )
         .await;
     assert_error(s, &b, 400, "invalid_portal_password");
 }
 
 fn base64_key() -> [u8; 32] {
     use base64::Engine;
-    let v = base64::engine::general_purpose::STANDARD.decode(test_support::TEST_CREDENTIALS_KEY).unwrap();
+    let v = base64::engine::general_purpose::STANDARD
+        .decode(test_support::TEST_CREDENTIALS_KEY)
+        .unwrap();
     v.try_into().unwrap()
 }

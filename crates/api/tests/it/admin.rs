@@ -25,45 +25,102 @@ async fn admin_changes_window_and_capacity_and_lists_reservations() {
     let admin = app.create_user("admin@example.com", 0, true);
     let u = app.create_user("ana@example.com", 0, false);
 
-    let (s, c) = app.call(Method::GET, "/api/reporter/admin/config/", Some(&admin.token), None).await;
+    let (s, c) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/config/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(c["max_active_selenium"], 6);
     assert_eq!(c["slot_capacity"], 6);
 
     let (s, c) = app
-        .call(Method::PATCH, "/api/reporter/admin/config/", Some(&admin.token), Some(json!({"reporter_hour_start": 8, "reporter_hour_end": 10, "slot_capacity": 9})))
+        .call(
+            Method::PATCH,
+            "/api/reporter/admin/config/",
+            Some(&admin.token),
+            Some(json!({"reporter_hour_start": 8, "reporter_hour_end": 10, "slot_capacity": 9})),
+        )
         .await;
     assert_eq!(s, 200, "{c}");
-    let (_, slots) = app.call(Method::GET, "/api/reporter/slots/", Some(&u.token), None).await;
+    let (_, slots) = app
+        .call(Method::GET, "/api/reporter/slots/", Some(&u.token), None)
+        .await;
     let slots = slots.as_array().unwrap();
     assert_eq!(slots.len(), 2);
     assert!(slots.iter().all(|s| s["capacity_points"] == 9));
 
     let (s, b) = app
-        .call(Method::PATCH, "/api/reporter/admin/config/", Some(&admin.token), Some(json!({"reporter_hour_start": 12, "reporter_hour_end": 10})))
+        .call(
+            Method::PATCH,
+            "/api/reporter/admin/config/",
+            Some(&admin.token),
+            Some(json!({"reporter_hour_start": 12, "reporter_hour_end": 10})),
+        )
         .await;
     assert_error(s, &b, 400, "invalid_window");
-    let (s, b) = app.call(Method::PATCH, "/api/reporter/admin/config/", Some(&admin.token), Some(json!({"slot_capacity": -1}))).await;
+    let (s, b) = app
+        .call(
+            Method::PATCH,
+            "/api/reporter/admin/config/",
+            Some(&admin.token),
+            Some(json!({"slot_capacity": -1})),
+        )
+        .await;
     assert_error(s, &b, 400, "invalid_capacity");
 
     let slot9 = app.slot_id(9);
     let (s, sl) = app
-        .call(Method::PATCH, &format!("/api/reporter/admin/slots/{slot9}/"), Some(&admin.token), Some(json!({"capacity_points": 2})))
+        .call(
+            Method::PATCH,
+            &format!("/api/reporter/admin/slots/{slot9}/"),
+            Some(&admin.token),
+            Some(json!({"capacity_points": 2})),
+        )
         .await;
     assert_eq!(s, 200, "{sl}");
     assert_eq!(sl["capacity_points"], 2);
-    let (s, b) = app.call(Method::PATCH, "/api/reporter/admin/slots/9999/", Some(&admin.token), Some(json!({"capacity_points": 2}))).await;
+    let (s, b) = app
+        .call(
+            Method::PATCH,
+            "/api/reporter/admin/slots/9999/",
+            Some(&admin.token),
+            Some(json!({"capacity_points": 2})),
+        )
+        .await;
     assert_error(s, &b, 404, "slot_not_found");
 
     let (s, _) = app
-        .call(Method::POST, "/api/reporter/reservations/", Some(&u.token), Some(json!({"slot_id": slot9, "monthly_orders_estimate": 3000})))
+        .call(
+            Method::POST,
+            "/api/reporter/reservations/",
+            Some(&u.token),
+            Some(json!({"slot_id": slot9, "monthly_orders_estimate": 3000})),
+        )
         .await;
     assert_eq!(s, 201);
-    let (s, all) = app.call(Method::GET, "/api/reporter/admin/reservations/", Some(&admin.token), None).await;
+    let (s, all) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/reservations/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(all[0]["email"], "ana@example.com");
     assert_eq!(all[0]["hour_label"], "09:00");
-    let (s, all_slots) = app.call(Method::GET, "/api/reporter/admin/slots/", Some(&admin.token), None).await;
+    let (s, all_slots) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/slots/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(all_slots.as_array().unwrap().len(), 24);
 }

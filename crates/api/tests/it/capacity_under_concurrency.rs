@@ -13,14 +13,21 @@ const USERS: usize = 200;
 
 fn used_points(app: &TestApp, slot: i32) -> i64 {
     use reporter_core::schema::reporter_reservations::dsl::*;
-    let sum: Option<i64> =
-        reporter_reservations.filter(slot_id.eq(slot)).select(diesel::dsl::sum(calculated_weight)).first(&mut app.conn()).unwrap();
+    let sum: Option<i64> = reporter_reservations
+        .filter(slot_id.eq(slot))
+        .select(diesel::dsl::sum(calculated_weight))
+        .first(&mut app.conn())
+        .unwrap();
     sum.unwrap_or(0)
 }
 
 fn reservations_in(app: &TestApp, slot: i32) -> i64 {
     use reporter_core::schema::reporter_reservations::dsl::*;
-    reporter_reservations.filter(slot_id.eq(slot)).count().get_result(&mut app.conn()).unwrap()
+    reporter_reservations
+        .filter(slot_id.eq(slot))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap()
 }
 
 fn monthly_for(i: usize) -> i64 {
@@ -29,7 +36,12 @@ fn monthly_for(i: usize) -> i64 {
 
 async fn set_capacity(app: &TestApp, admin: &TestUser, hour: i32, cap: i32) {
     let (s, b) = app
-        .call(Method::PATCH, &format!("/api/reporter/admin/slots/{}/", app.slot_id(hour)), Some(&admin.token), Some(json!({"capacity_points": cap})))
+        .call(
+            Method::PATCH,
+            &format!("/api/reporter/admin/slots/{}/", app.slot_id(hour)),
+            Some(&admin.token),
+            Some(json!({"capacity_points": cap})),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
 }
@@ -42,10 +54,17 @@ async fn two_hundred_simultaneous_posts_to_one_hour_never_exceed_its_capacity() 
     // the first request.
     set_capacity(&app, &admin, 9, 40).await;
     let slot = app.slot_id(9);
-    let users: Vec<_> = (0..USERS).map(|i| app.create_user(&format!("u{i}@example.com"), 0, false)).collect();
+    let users: Vec<_> = (0..USERS)
+        .map(|i| app.create_user(&format!("u{i}@example.com"), 0, false))
+        .collect();
 
     let results = join_all(users.iter().enumerate().map(|(i, u)| {
-        app.call(Method::POST, "/api/reporter/reservations/", Some(&u.token), Some(json!({"slot_id": slot, "monthly_orders_estimate": monthly_for(i)})))
+        app.call(
+            Method::POST,
+            "/api/reporter/reservations/",
+            Some(&u.token),
+            Some(json!({"slot_id": slot, "monthly_orders_estimate": monthly_for(i)})),
+        )
     }))
     .await;
 
@@ -55,16 +74,30 @@ async fn two_hundred_simultaneous_posts_to_one_hour_never_exceed_its_capacity() 
     }
     let used = used_points(&app, slot);
     assert!(used <= 40, "slot over capacity: {used} > 40");
-    assert!(used >= 38, "capacity left unused while requests were refused: {used}");
-    assert_eq!(accepted as i64, reservations_in(&app, slot), "every 201 is exactly one stored reservation");
+    assert!(
+        used >= 38,
+        "capacity left unused while requests were refused: {used}"
+    );
+    assert_eq!(
+        accepted as i64,
+        reservations_in(&app, slot),
+        "every 201 is exactly one stored reservation"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simultaneous_first_fit_posts_fill_hours_in_order_without_overfilling_any() {
     let app = TestApp::spawn().await;
-    let users: Vec<_> = (0..USERS).map(|i| app.create_user(&format!("u{i}@example.com"), 0, false)).collect();
+    let users: Vec<_> = (0..USERS)
+        .map(|i| app.create_user(&format!("u{i}@example.com"), 0, false))
+        .collect();
     let results = join_all(users.iter().enumerate().map(|(i, u)| {
-        app.call(Method::POST, "/api/reporter/reservations/", Some(&u.token), Some(json!({"monthly_orders_estimate": monthly_for(i)})))
+        app.call(
+            Method::POST,
+            "/api/reporter/reservations/",
+            Some(&u.token),
+            Some(json!({"monthly_orders_estimate": monthly_for(i)})),
+        )
     }))
     .await;
     let accepted = results.iter().filter(|(s, _)| s.as_u16() == 201).count() as i64;
@@ -80,7 +113,10 @@ async fn simultaneous_first_fit_posts_fill_hours_in_order_without_overfilling_an
     assert_eq!(accepted, total);
     // 12 hours × 6 points, weights 1/2/3 in rotation: the window is full.
     for hour in 6..18 {
-        assert!(used_points(&app, app.slot_id(hour)) >= 4, "hour {hour} left mostly empty");
+        assert!(
+            used_points(&app, app.slot_id(hour)) >= 4,
+            "hour {hour} left mostly empty"
+        );
     }
 }
 
@@ -92,16 +128,23 @@ async fn two_hundred_simultaneous_moves_into_one_hour_never_exceed_its_capacity(
         set_capacity(&app, &admin, hour, 60).await;
     }
     let target = app.slot_id(17);
-    let users: Vec<_> = (0..USERS).map(|i| app.create_user(&format!("u{i}@example.com"), 0, false)).collect();
+    let users: Vec<_> = (0..USERS)
+        .map(|i| app.create_user(&format!("u{i}@example.com"), 0, false))
+        .collect();
     for (i, u) in users.iter().enumerate() {
         let (s, b) = app
             .call(Method::POST, "/api/reporter/reservations/", Some(&u.token), Some(json!({"slot_id": app.slot_id(6 + (i % 11) as i32), "monthly_orders_estimate": monthly_for(i)})))
             .await;
         assert_eq!(s, 201, "{b}");
     }
-    let results = join_all(
-        users.iter().map(|u| app.call(Method::PATCH, "/api/reporter/reservations/", Some(&u.token), Some(json!({"slot_id": target})))),
-    )
+    let results = join_all(users.iter().map(|u| {
+        app.call(
+            Method::PATCH,
+            "/api/reporter/reservations/",
+            Some(&u.token),
+            Some(json!({"slot_id": target})),
+        )
+    }))
     .await;
     let moved = results.iter().filter(|(s, _)| s.as_u16() == 200).count() as i64;
     for (s, b) in results.iter().filter(|(s, _)| s.as_u16() != 200) {
@@ -120,7 +163,12 @@ async fn one_user_racing_themself_gets_exactly_one_reservation() {
     let app = TestApp::spawn().await;
     let u = app.create_user("ana@example.com", 0, false);
     let results = join_all((0..20).map(|i| {
-        app.call(Method::POST, "/api/reporter/reservations/", Some(&u.token), Some(json!({"slot_id": app.slot_id(6 + (i % 12)), "monthly_orders_estimate": 10})))
+        app.call(
+            Method::POST,
+            "/api/reporter/reservations/",
+            Some(&u.token),
+            Some(json!({"slot_id": app.slot_id(6 + (i % 12)), "monthly_orders_estimate": 10})),
+        )
     }))
     .await;
     assert_eq!(results.iter().filter(|(s, _)| s.as_u16() == 201).count(), 1);

@@ -7,14 +7,23 @@ async fn healthz_reports_database_and_redis_with_latency() {
     let app = TestApp::spawn().await;
     let (s, h) = app.call(Method::GET, "/api/v1/healthz", None, None).await;
     assert_eq!(s, 200, "{h}");
-    assert!(matches!(h["status"].as_str(), Some("healthy" | "degraded")), "{h}");
+    assert!(
+        matches!(h["status"].as_str(), Some("healthy" | "degraded")),
+        "{h}"
+    );
     assert!(h["timestamp"].is_string());
     for dep in ["database", "redis"] {
         assert!(h["checks"][dep]["status"].is_string(), "{h}");
         assert!(h["checks"][dep]["latency_ms"].is_number(), "{h}");
     }
-    assert_eq!(app.call(Method::GET, "/api/v1/livez", None, None).await.0, 200);
-    assert_eq!(app.call(Method::GET, "/api/v1/readyz", None, None).await.0, 200);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/livez", None, None).await.0,
+        200
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/readyz", None, None).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -26,8 +35,14 @@ async fn health_is_unhealthy_503_when_redis_is_unreachable() {
     assert_eq!(h["status"], "unhealthy");
     assert_eq!(h["checks"]["redis"]["status"], "unhealthy");
     assert_eq!(h["checks"]["database"]["status"], "healthy");
-    assert_eq!(app.call(Method::GET, "/api/v1/readyz", None, None).await.0, 503);
-    assert_eq!(app.call(Method::GET, "/api/v1/livez", None, None).await.0, 200);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/readyz", None, None).await.0,
+        503
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/livez", None, None).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -61,6 +76,9 @@ async fn openapi_document_lists_every_endpoint_and_docs_page_is_self_contained()
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("/api/reporter/reservations/"));
-    assert!(!html.contains("<script src=\"http"), "docs page must not load remote scripts");
+    assert!(
+        !html.contains("<script src=\"http"),
+        "docs page must not load remote scripts"
+    );
     assert!(!html.contains("cdn"), "docs page must not use a CDN");
 }

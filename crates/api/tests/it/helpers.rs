@@ -40,11 +40,20 @@ impl TestApp {
         let settings = db.settings(&unique_prefix(), &env);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = reporter_api::serve(reporter_api::build_state(settings), listener, Some(2)).unwrap();
+        let server =
+            reporter_api::serve(reporter_api::build_state(settings), listener, Some(2)).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
-        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
-        TestApp { base, db, http, handle }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap();
+        TestApp {
+            base,
+            db,
+            http,
+            handle,
+        }
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -68,7 +77,10 @@ impl TestApp {
     }
 
     pub fn slot_id(&self, hour: i32) -> i32 {
-        reporter_core::models::slot::find_by_hour(&mut self.conn(), hour).unwrap().unwrap().id
+        reporter_core::models::slot::find_by_hour(&mut self.conn(), hour)
+            .unwrap()
+            .unwrap()
+            .id
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -84,7 +96,13 @@ impl TestApp {
     }
 
     /// Sends and returns status and JSON body (`Value::Null` when empty).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut b = self.req(method, path, token);
         if let Some(body) = body {
             b = b.json(&body);
@@ -97,7 +115,11 @@ pub async fn send(b: RequestBuilder) -> (StatusCode, Value) {
     let res = b.send().await.expect("request sent");
     let status = res.status();
     let text = res.text().await.unwrap();
-    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) };
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
     (status, body)
 }
 
@@ -105,7 +127,10 @@ pub async fn send(b: RequestBuilder) -> (StatusCode, Value) {
 pub fn assert_error(status: StatusCode, body: &Value, want_status: u16, want_code: &str) {
     assert_eq!(status.as_u16(), want_status, "body: {body}");
     assert_eq!(body["code"], want_code, "body: {body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "body: {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "body: {body}"
+    );
 }
 
 impl Drop for TestApp {

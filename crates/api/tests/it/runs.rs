@@ -10,7 +10,9 @@ fn insert_run(app: &TestApp, hour: i32, users: &[i64]) -> i64 {
     let run_id: i64 = diesel::insert_into(reporter_runs::table)
         .values((
             reporter_runs::slot_id.eq(app.slot_id(hour)),
-            reporter_runs::scheduled_at.eq(Utc.with_ymd_and_hms(2026, 11, 20, hour as u32 + 5, 0, 0).unwrap()),
+            reporter_runs::scheduled_at.eq(Utc
+                .with_ymd_and_hms(2026, 11, 20, hour as u32 + 5, 0, 0)
+                .unwrap()),
             reporter_runs::status.eq("running"),
         ))
         .returning(reporter_runs::id)
@@ -40,23 +42,54 @@ async fn customers_see_their_own_runs_and_progress_only_admins_see_everyone() {
     let both = insert_run(&app, 9, &[ana.id, bob.id]);
     let only_bob = insert_run(&app, 10, &[bob.id]);
 
-    let (s, runs) = app.call(Method::GET, "/api/reporter/runs/", Some(&ana.token), None).await;
+    let (s, runs) = app
+        .call(Method::GET, "/api/reporter/runs/", Some(&ana.token), None)
+        .await;
     assert_eq!(s, 200);
-    let ids: Vec<i64> = runs.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, vec![both]);
     assert_eq!(runs[0]["hour_label"], "09:00");
 
-    let (s, p) = app.call(Method::GET, &format!("/api/reporter/runs/{both}/progress/"), Some(&ana.token), None).await;
+    let (s, p) = app
+        .call(
+            Method::GET,
+            &format!("/api/reporter/runs/{both}/progress/"),
+            Some(&ana.token),
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{p}");
     let users = p["users"].as_array().unwrap();
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["email"], "ana@example.com");
-    assert_eq!(users[0]["progress_message"], "Reportando órdenes 1–100 de 340…");
+    assert_eq!(
+        users[0]["progress_message"],
+        "Reportando órdenes 1–100 de 340…"
+    );
 
-    let (s, b) = app.call(Method::GET, &format!("/api/reporter/runs/{only_bob}/progress/"), Some(&ana.token), None).await;
+    let (s, b) = app
+        .call(
+            Method::GET,
+            &format!("/api/reporter/runs/{only_bob}/progress/"),
+            Some(&ana.token),
+            None,
+        )
+        .await;
     assert_error(s, &b, 404, "run_not_found");
 
-    let (s, p) = app.call(Method::GET, &format!("/api/reporter/runs/{both}/progress/"), Some(&admin.token), None).await;
+    let (s, p) = app
+        .call(
+            Method::GET,
+            &format!("/api/reporter/runs/{both}/progress/"),
+            Some(&admin.token),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(p["users"].as_array().unwrap().len(), 2);
 }

@@ -60,7 +60,10 @@ mod tests {
         assert!(serde_json::from_str::<MonthlyOrders>("12.5").is_err());
         assert!(serde_json::from_str::<MonthlyOrders>("-3").is_err());
         assert!(serde_json::from_str::<MonthlyOrders>("\"100\"").is_err());
-        assert_eq!(serde_json::from_str::<MonthlyOrders>("100").unwrap().get(), 100);
+        assert_eq!(
+            serde_json::from_str::<MonthlyOrders>("100").unwrap().get(),
+            100
+        );
         assert_eq!(serde_json::from_str::<MonthlyOrders>("0").unwrap().get(), 0);
     }
 
@@ -68,8 +71,14 @@ mod tests {
     fn pending_estimate_uses_factor() {
         let m = MonthlyOrders::new(2500).unwrap();
         assert_eq!(estimated_pending_orders(m, 0.08), 200);
-        assert_eq!(estimated_pending_orders(MonthlyOrders::new(0).unwrap(), 0.08), 0);
-        assert_eq!(estimated_pending_orders(MonthlyOrders::new(13).unwrap(), 0.08), 1);
+        assert_eq!(
+            estimated_pending_orders(MonthlyOrders::new(0).unwrap(), 0.08),
+            0
+        );
+        assert_eq!(
+            estimated_pending_orders(MonthlyOrders::new(13).unwrap(), 0.08),
+            1
+        );
     }
 
     proptest! {

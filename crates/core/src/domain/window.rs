@@ -33,7 +33,10 @@ impl ReservableWindow {
         if self.contains(hour) {
             Ok(())
         } else {
-            Err(DomainError::OutsideWindow(hour_label(hour), self.describe()))
+            Err(DomainError::OutsideWindow(
+                hour_label(hour),
+                self.describe(),
+            ))
         }
     }
 
@@ -58,7 +61,11 @@ pub fn slot_accepts(used_points: i32, weight: Weight, capacity_points: i32) -> b
 }
 
 /// First-fit: the earliest hour in the window with room for `weight`.
-pub fn first_fit(slots: &[SlotUsage], weight: Weight, window: ReservableWindow) -> Option<SlotUsage> {
+pub fn first_fit(
+    slots: &[SlotUsage],
+    weight: Weight,
+    window: ReservableWindow,
+) -> Option<SlotUsage> {
     slots
         .iter()
         .filter(|s| window.contains(s.hour))
@@ -78,7 +85,12 @@ mod tests {
     }
 
     fn slot(hour: i32, used: i32) -> SlotUsage {
-        SlotUsage { slot_id: hour + 1, hour, used_points: used, capacity_points: 6 }
+        SlotUsage {
+            slot_id: hour + 1,
+            hour,
+            used_points: used,
+            capacity_points: 6,
+        }
     }
 
     #[test]

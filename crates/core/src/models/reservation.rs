@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::slot::{self, SlotView};
 use crate::domain::{
-    estimated_pending_orders, first_fit, slot_accepts, DomainError, MonthlyOrders, ReservableWindow, Weight,
+    estimated_pending_orders, first_fit, slot_accepts, DomainError, MonthlyOrders,
+    ReservableWindow, Weight,
 };
 use crate::schema::{reporter_hour_slots, reporter_reservations, users};
 
@@ -57,7 +58,11 @@ pub fn list_all(conn: &mut PgConnection) -> QueryResult<Vec<(Reservation, String
         .inner_join(users::table)
         .inner_join(reporter_hour_slots::table)
         .order((reporter_hour_slots::hour, reporter_reservations::id))
-        .select((Reservation::as_select(), users::email, reporter_hour_slots::hour))
+        .select((
+            Reservation::as_select(),
+            users::email,
+            reporter_hour_slots::hour,
+        ))
         .load(conn)
 }
 
@@ -65,17 +70,28 @@ pub fn list_all(conn: &mut PgConnection) -> QueryResult<Vec<(Reservation, String
 pub fn list_for_slot(conn: &mut PgConnection, slot_id: i32) -> QueryResult<Vec<Reservation>> {
     reporter_reservations::table
         .filter(reporter_reservations::slot_id.eq(slot_id))
-        .order((reporter_reservations::calculated_weight.desc(), reporter_reservations::id))
+        .order((
+            reporter_reservations::calculated_weight.desc(),
+            reporter_reservations::id,
+        ))
         .select(Reservation::as_select())
         .load(conn)
 }
 
-fn used_points(conn: &mut PgConnection, slot_id: i32, excluding_user: Option<i64>) -> QueryResult<i32> {
-    let mut q = reporter_reservations::table.filter(reporter_reservations::slot_id.eq(slot_id)).into_boxed();
+fn used_points(
+    conn: &mut PgConnection,
+    slot_id: i32,
+    excluding_user: Option<i64>,
+) -> QueryResult<i32> {
+    let mut q = reporter_reservations::table
+        .filter(reporter_reservations::slot_id.eq(slot_id))
+        .into_boxed();
     if let Some(u) = excluding_user {
         q = q.filter(reporter_reservations::user_id.ne(u));
     }
-    let sum: Option<i64> = q.select(diesel::dsl::sum(reporter_reservations::calculated_weight)).first(conn)?;
+    let sum: Option<i64> = q
+        .select(diesel::dsl::sum(reporter_reservations::calculated_weight))
+        .first(conn)?;
     Ok(sum.unwrap_or(0) as i32)
 }
 
@@ -99,13 +115,22 @@ fn lock_and_check(
 
 /// First-fit under locks: candidates come from a snapshot, then each is
 /// locked and re-checked, so a slot that filled meanwhile is skipped.
-fn first_fit_locked(conn: &mut PgConnection, weight: Weight, window: ReservableWindow) -> Result<i32, ReservationError> {
-    let snapshot: Vec<_> = slot::list_with_usage(conn, true)?.iter().map(SlotView::usage).collect();
+fn first_fit_locked(
+    conn: &mut PgConnection,
+    weight: Weight,
+    window: ReservableWindow,
+) -> Result<i32, ReservationError> {
+    let snapshot: Vec<_> = slot::list_with_usage(conn, true)?
+        .iter()
+        .map(SlotView::usage)
+        .collect();
     let mut candidates = snapshot.clone();
     while let Some(pick) = first_fit(&candidates, weight, window) {
         match lock_and_check(conn, pick.slot_id, weight, window, None) {
             Ok(()) => return Ok(pick.slot_id),
-            Err(ReservationError::Rule(DomainError::SlotFull)) => candidates.retain(|s| s.slot_id != pick.slot_id),
+            Err(ReservationError::Rule(DomainError::SlotFull)) => {
+                candidates.retain(|s| s.slot_id != pick.slot_id)
+            }
             Err(e) => return Err(e),
         }
     }
@@ -141,7 +166,8 @@ pub fn create(
                 reporter_reservations::slot_id.eq(slot_id),
                 reporter_reservations::monthly_orders_estimate.eq(monthly.get()),
                 reporter_reservations::calculated_weight.eq(weight.points()),
-                reporter_reservations::estimated_pending_orders.eq(estimated_pending_orders(monthly, pending_factor)),
+                reporter_reservations::estimated_pending_orders
+                    .eq(estimated_pending_orders(monthly, pending_factor)),
             ))
             .on_conflict(reporter_reservations::user_id)
             .do_nothing()
@@ -184,7 +210,8 @@ pub fn change(
                 reporter_reservations::slot_id.eq(target),
                 reporter_reservations::monthly_orders_estimate.eq(monthly.get()),
                 reporter_reservations::calculated_weight.eq(weight.points()),
-                reporter_reservations::estimated_pending_orders.eq(estimated_pending_orders(monthly, pending_factor)),
+                reporter_reservations::estimated_pending_orders
+                    .eq(estimated_pending_orders(monthly, pending_factor)),
                 reporter_reservations::updated_at.eq(diesel::dsl::now),
             ))
             .returning(Reservation::as_returning())
@@ -195,7 +222,10 @@ pub fn change(
 }
 
 pub fn delete(conn: &mut PgConnection, user_id: i64) -> Result<(), ReservationError> {
-    let n = diesel::delete(reporter_reservations::table.filter(reporter_reservations::user_id.eq(user_id))).execute(conn)?;
+    let n = diesel::delete(
+        reporter_reservations::table.filter(reporter_reservations::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
     if n == 0 {
         Err(ReservationError::NotFound)
     } else {

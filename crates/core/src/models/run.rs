@@ -32,11 +32,19 @@ pub struct RunUser {
 }
 
 pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Run>> {
-    reporter_runs::table.find(id).select(Run::as_select()).first(conn).optional()
+    reporter_runs::table
+        .find(id)
+        .select(Run::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The runs a user took part in, newest first, with the slot hour.
-pub fn list_for_user(conn: &mut PgConnection, user_id: i64, limit: i64) -> QueryResult<Vec<(Run, i32)>> {
+pub fn list_for_user(
+    conn: &mut PgConnection,
+    user_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<(Run, i32)>> {
     reporter_runs::table
         .inner_join(reporter_run_users::table)
         .inner_join(reporter_hour_slots::table)
@@ -58,7 +66,11 @@ pub fn list_recent(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(Run,
 }
 
 /// The run's per-user progress with emails; `only_user` limits it to one user.
-pub fn progress(conn: &mut PgConnection, run_id: i64, only_user: Option<i64>) -> QueryResult<Vec<(RunUser, String)>> {
+pub fn progress(
+    conn: &mut PgConnection,
+    run_id: i64,
+    only_user: Option<i64>,
+) -> QueryResult<Vec<(RunUser, String)>> {
     let mut q = reporter_run_users::table
         .inner_join(users::table)
         .filter(reporter_run_users::run_id.eq(run_id))
@@ -66,5 +78,7 @@ pub fn progress(conn: &mut PgConnection, run_id: i64, only_user: Option<i64>) ->
     if let Some(u) = only_user {
         q = q.filter(reporter_run_users::user_id.eq(u));
     }
-    q.order(reporter_run_users::id).select((RunUser::as_select(), users::email)).load(conn)
+    q.order(reporter_run_users::id)
+        .select((RunUser::as_select(), users::email))
+        .load(conn)
 }

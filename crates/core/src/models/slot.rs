@@ -1,6 +1,5 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Int4, Int8};
 use serde::Serialize;
 
 use crate::domain::{hour_label, ReservableWindow, SlotUsage};
@@ -39,21 +38,15 @@ pub struct HourSlot {
 }
 
 /// A slot as customers see it: load and room left.
-#[derive(Debug, Clone, QueryableByName, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlotView {
-    #[diesel(sql_type = Int4)]
     pub id: i32,
-    #[diesel(sql_type = Int4)]
     pub hour: i32,
-    #[diesel(sql_type = Int4)]
     pub used_points: i32,
-    #[diesel(sql_type = Int4)]
     pub capacity_points: i32,
     /// Legacy: the old per-slot user limit.
-    #[diesel(sql_type = Int4)]
     pub max_users: i32,
     /// Legacy: reservations in this hour.
-    #[diesel(sql_type = Int8)]
     pub current_users: i64,
 }
 
@@ -67,30 +60,67 @@ impl SlotView {
     }
 
     pub fn usage(&self) -> SlotUsage {
-        SlotUsage { slot_id: self.id, hour: self.hour, used_points: self.used_points, capacity_points: self.capacity_points }
+        SlotUsage {
+            slot_id: self.id,
+            hour: self.hour,
+            used_points: self.used_points,
+            capacity_points: self.capacity_points,
+        }
     }
 }
 
 pub fn config(conn: &mut PgConnection) -> QueryResult<SlotConfig> {
-    reporter_slot_config::table.find(1).select(SlotConfig::as_select()).first(conn)
+    reporter_slot_config::table
+        .find(1)
+        .select(SlotConfig::as_select())
+        .first(conn)
 }
 
 /// Slots with their load; `window_only` limits them to the reservable window
-/// (read from the config row in the same query).
+/// (read from the config row in the same statement). Written with the DSL
+/// rather than raw SQL so diesel caches it as a prepared statement: this is
+/// the hottest query of the API.
 pub fn list_with_usage(conn: &mut PgConnection, window_only: bool) -> QueryResult<Vec<SlotView>> {
-    diesel::sql_query(
-        "SELECT s.id, s.hour, s.capacity_points, s.max_users,
-                COALESCE(SUM(r.calculated_weight), 0)::int4 AS used_points,
-                COUNT(r.id) AS current_users
-           FROM reporter_hour_slots s
-           JOIN reporter_slot_config c ON c.id = 1
-           LEFT JOIN reporter_reservations r ON r.slot_id = s.id
-          WHERE NOT $1 OR (s.hour >= c.reporter_hour_start AND s.hour < c.reporter_hour_end)
-          GROUP BY s.id
-          ORDER BY s.hour",
-    )
-    .bind::<diesel::sql_types::Bool, _>(window_only)
-    .load(conn)
+    use crate::schema::reporter_reservations as r;
+    use diesel::dsl::{count, sum};
+    use reporter_hour_slots as s;
+    use reporter_slot_config as c;
+
+    let mut q = s::table
+        .left_join(r::table)
+        .group_by((s::id, s::hour, s::capacity_points, s::max_users))
+        .select((
+            s::id,
+            s::hour,
+            s::capacity_points,
+            s::max_users,
+            sum(r::calculated_weight.nullable()),
+            count(r::id.nullable()),
+        ))
+        .order(s::hour)
+        .into_boxed();
+    if window_only {
+        let start = c::table
+            .find(1)
+            .select(c::reporter_hour_start)
+            .single_value();
+        let end = c::table.find(1).select(c::reporter_hour_end).single_value();
+        q = q.filter(s::hour.nullable().ge(start).and(s::hour.nullable().lt(end)));
+    }
+    let rows: Vec<(i32, i32, i32, i32, Option<i64>, i64)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, hour, capacity_points, max_users, used, current_users)| SlotView {
+                id,
+                hour,
+                used_points: used.unwrap_or(0) as i32,
+                capacity_points,
+                max_users,
+                current_users,
+            },
+        )
+        .collect())
 }
 
 pub fn find_by_hour(conn: &mut PgConnection, hour: i32) -> QueryResult<Option<HourSlot>> {
@@ -102,7 +132,11 @@ pub fn find_by_hour(conn: &mut PgConnection, hour: i32) -> QueryResult<Option<Ho
 }
 
 pub fn find(conn: &mut PgConnection, id: i32) -> QueryResult<Option<HourSlot>> {
-    reporter_hour_slots::table.find(id).select(HourSlot::as_select()).first(conn).optional()
+    reporter_hour_slots::table
+        .find(id)
+        .select(HourSlot::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Locks the slot row for the rest of the transaction: the point where
@@ -127,27 +161,42 @@ pub struct ConfigChange {
 
 pub fn update_config(conn: &mut PgConnection, change: &ConfigChange) -> QueryResult<SlotConfig> {
     conn.transaction(|conn| {
-        let current = reporter_slot_config::table.find(1).for_update().select(SlotConfig::as_select()).first(conn)?;
+        let current = reporter_slot_config::table
+            .find(1)
+            .for_update()
+            .select(SlotConfig::as_select())
+            .first(conn)?;
         let cap = change.slot_capacity.unwrap_or(current.slot_capacity);
         diesel::update(reporter_slot_config::table.find(1))
             .set((
                 reporter_slot_config::slot_capacity.eq(cap),
-                reporter_slot_config::reporter_hour_start
-                    .eq(change.reporter_hour_start.unwrap_or(current.reporter_hour_start)),
-                reporter_slot_config::reporter_hour_end.eq(change.reporter_hour_end.unwrap_or(current.reporter_hour_end)),
+                reporter_slot_config::reporter_hour_start.eq(change
+                    .reporter_hour_start
+                    .unwrap_or(current.reporter_hour_start)),
+                reporter_slot_config::reporter_hour_end.eq(change
+                    .reporter_hour_end
+                    .unwrap_or(current.reporter_hour_end)),
                 reporter_slot_config::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)?;
         if change.slot_capacity.is_some() {
-            diesel::update(reporter_hour_slots::table).set(reporter_hour_slots::capacity_points.eq(cap)).execute(conn)?;
+            diesel::update(reporter_hour_slots::table)
+                .set(reporter_hour_slots::capacity_points.eq(cap))
+                .execute(conn)?;
         }
-        reporter_slot_config::table.find(1).select(SlotConfig::as_select()).first(conn)
+        reporter_slot_config::table
+            .find(1)
+            .select(SlotConfig::as_select())
+            .first(conn)
     })
 }
 
 /// Mirrors the process settings into the legacy config columns, so SQL and
 /// dashboards that read them see the values actually in force.
-pub fn sync_process_settings(conn: &mut PgConnection, s: &crate::config::Settings) -> QueryResult<usize> {
+pub fn sync_process_settings(
+    conn: &mut PgConnection,
+    s: &crate::config::Settings,
+) -> QueryResult<usize> {
     diesel::update(reporter_slot_config::table.find(1))
         .set((
             reporter_slot_config::max_active_selenium.eq(s.max_active_selenium as i32),
@@ -157,9 +206,16 @@ pub fn sync_process_settings(conn: &mut PgConnection, s: &crate::config::Setting
         .execute(conn)
 }
 
-pub fn update_slot(conn: &mut PgConnection, id: i32, capacity: Option<i32>, max_users: Option<i32>) -> QueryResult<Option<HourSlot>> {
+pub fn update_slot(
+    conn: &mut PgConnection,
+    id: i32,
+    capacity: Option<i32>,
+    max_users: Option<i32>,
+) -> QueryResult<Option<HourSlot>> {
     conn.transaction(|conn| {
-        let Some(slot) = lock(conn, id)? else { return Ok(None) };
+        let Some(slot) = lock(conn, id)? else {
+            return Ok(None);
+        };
         diesel::update(reporter_hour_slots::table.find(id))
             .set((
                 reporter_hour_slots::capacity_points.eq(capacity.unwrap_or(slot.capacity_points)),

@@ -17,7 +17,12 @@ pub struct ApiToken {
 }
 
 /// Creates a token and returns its plain text: the only time it exists.
-pub fn issue(conn: &mut PgConnection, user_id: i64, name: &str, expires_at: Option<DateTime<Utc>>) -> QueryResult<String> {
+pub fn issue(
+    conn: &mut PgConnection,
+    user_id: i64,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> QueryResult<String> {
     let token = generate_token();
     diesel::insert_into(api_tokens::table)
         .values((
@@ -36,7 +41,11 @@ pub fn authenticate(conn: &mut PgConnection, token: &str) -> QueryResult<Option<
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(hash_token(token)))
         .filter(api_tokens::revoked_at.is_null())
-        .filter(api_tokens::expires_at.is_null().or(api_tokens::expires_at.gt(diesel::dsl::now)))
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(diesel::dsl::now)),
+        )
         .select((api_tokens::id, User::as_select()))
         .first(conn)
         .optional()

@@ -45,7 +45,10 @@ impl User {
     }
 
     /// The decrypted portal login, if set.
-    pub fn portal_credentials(&self, cipher: &CredentialsCipher) -> Result<Option<(String, String)>, CredentialsError> {
+    pub fn portal_credentials(
+        &self,
+        cipher: &CredentialsCipher,
+    ) -> Result<Option<(String, String)>, CredentialsError> {
         match (&self.portal_email, &self.portal_password_enc) {
             (Some(email), Some(enc)) => Ok(Some((email.clone(), cipher.decrypt(enc)?))),
             _ => Ok(None),
@@ -67,7 +70,10 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<User> {
-    diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn)
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(User::as_returning())
+        .get_result(conn)
 }
 
 pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<User>> {
@@ -79,7 +85,11 @@ pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option
 }
 
 pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn set_portal_credentials(
@@ -97,8 +107,15 @@ pub fn set_portal_credentials(
         .execute(conn)
 }
 
-pub fn set_monthly_orders(conn: &mut PgConnection, user_id: i64, monthly: i32) -> QueryResult<usize> {
+pub fn set_monthly_orders(
+    conn: &mut PgConnection,
+    user_id: i64,
+    monthly: i32,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
-        .set((users::monthly_orders_estimate.eq(monthly), users::updated_at.eq(diesel::dsl::now)))
+        .set((
+            users::monthly_orders_estimate.eq(monthly),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
         .execute(conn)
 }

@@ -12,16 +12,23 @@ pub fn run(settings: &Settings) -> anyhow::Result<()> {
             println!("ok   database reachable");
             match db::pending_migrations(&mut conn) {
                 Ok(p) if p.is_empty() => println!("ok   no pending migrations"),
-                Ok(p) => problems.push(format!("pending migrations: {} (run `reporterctl migrate`)", p.join(", "))),
+                Ok(p) => problems.push(format!(
+                    "pending migrations: {} (run `reporterctl migrate`)",
+                    p.join(", ")
+                )),
                 Err(e) => problems.push(format!("cannot read migration state: {e}")),
             }
         }
         Err(e) => problems.push(format!("database unreachable: {e:#}")),
     }
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let redis = rt.block_on(async {
-        let mut conn = reporter_core::redis_conn::connect(settings.redis_url()).await.map_err(|e| e.to_string())?;
+        let mut conn = reporter_core::redis_conn::connect(settings.redis_url())
+            .await
+            .map_err(|e| e.to_string())?;
         let p = checks::probe_redis(&mut conn).await;
         p.error.map_or(Ok(()), Err)
     });

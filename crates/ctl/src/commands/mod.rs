@@ -21,6 +21,11 @@ pub fn read_stdin_secret() -> anyhow::Result<Option<String>> {
     }
     let mut s = String::new();
     stdin.lock().read_to_string(&mut s)?;
-    let line = s.lines().next().unwrap_or("").trim_end_matches(['\r', '\n']).to_string();
+    let line = s
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(['\r', '\n'])
+        .to_string();
     Ok(Some(line).filter(|l| !l.is_empty()))
 }

@@ -21,7 +21,8 @@ pub fn run(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<()> {
     let mut conn = super::connect(settings)?;
     match cmd {
         TokenCommand::Create { email, name, days } => {
-            let u = user::find_by_email(&mut conn, &email)?.with_context(|| format!("no user {email}"))?;
+            let u = user::find_by_email(&mut conn, &email)?
+                .with_context(|| format!("no user {email}"))?;
             let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
             let t = token::issue(&mut conn, u.id, &name, expires)?;
             println!("{t}");

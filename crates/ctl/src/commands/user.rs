@@ -30,8 +30,13 @@ pub enum UserCommand {
 pub fn run(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
     let mut conn = super::connect(settings)?;
     match cmd {
-        UserCommand::Create { email, admin, monthly_orders } => {
-            let monthly = MonthlyOrders::new(monthly_orders).map_err(|e| anyhow::anyhow!("--monthly-orders: {e}"))?;
+        UserCommand::Create {
+            email,
+            admin,
+            monthly_orders,
+        } => {
+            let monthly = MonthlyOrders::new(monthly_orders)
+                .map_err(|e| anyhow::anyhow!("--monthly-orders: {e}"))?;
             let email = user::normalize_email(&email);
             if !email.contains('@') {
                 bail!("--email {email:?} is not an email address");
@@ -44,7 +49,12 @@ pub fn run(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
             let hash = hash_password(&password);
             let u = user::insert(
                 &mut conn,
-                &NewUser { email: &email, password_hash: &hash, role: role.as_str(), monthly_orders_estimate: monthly.get() },
+                &NewUser {
+                    email: &email,
+                    password_hash: &hash,
+                    role: role.as_str(),
+                    monthly_orders_estimate: monthly.get(),
+                },
             )
             .with_context(|| format!("create user {email} (does it exist already?)"))?;
             println!("created user id={} email={} role={}", u.id, u.email, u.role);
@@ -53,14 +63,21 @@ pub fn run(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 println!("(shown once; it is stored only as a hash)");
             }
         }
-        UserCommand::SetPortalCredentials { email, portal_email } => {
-            let u = user::find_by_email(&mut conn, &email)?.with_context(|| format!("no user {email}"))?;
+        UserCommand::SetPortalCredentials {
+            email,
+            portal_email,
+        } => {
+            let u = user::find_by_email(&mut conn, &email)?
+                .with_context(|| format!("no user {email}"))?;
             let Some(pw) = super::read_stdin_secret()? else {
                 bail!("pipe the portal password on stdin, e.g. `printf %s \"$PW\" | reporterctl user set-portal-credentials ...`")
             };
             let enc = settings.credentials_cipher().encrypt(&pw);
             user::set_portal_credentials(&mut conn, u.id, &portal_email, &enc)?;
-            println!("portal credentials set for {} (portal account {portal_email})", u.email);
+            println!(
+                "portal credentials set for {} (portal account {portal_email})",
+                u.email
+            );
         }
     }
     Ok(())

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The whole system locally with demo data: PostgreSQL and Redis (installed
+# and started if needed), migrations, demo users with reservations, and the
+# API. Prints the URL and the demo logins. Ctrl-C stops everything it started.
+#
+#   scripts/dev.sh            # build and run
+#   PORT=8001 scripts/dev.sh  # another API port
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/services.sh
+source scripts/lib/services.sh
+
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  sed -n '2,8p' "$0"; exit 0
+fi
+
+PORT="${PORT:-8000}"
+DEV_DIR=.dev
+mkdir -p "$DEV_DIR/logs"
+
+ensure_build_deps
+ensure_postgres
+ensure_redis
+
+DEV_DB=reporter_dev
+psql "$PG_ADMIN_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DEV_DB'" | grep -q 1 \
+  || psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DEV_DB" >/dev/null
+
+# A local key, made once and kept out of git (.dev/ is ignored).
+[ -s "$DEV_DIR/credentials.key" ] || head -c 32 /dev/urandom | base64 > "$DEV_DIR/credentials.key"
+
+export DATABASE_URL="${PG_ADMIN_URL%/*}/$DEV_DB"
+export REDIS_URL="$REDIS_BASE_URL"
+REPORTER_CREDENTIALS_KEY="$(cat "$DEV_DIR/credentials.key")"
+export REPORTER_CREDENTIALS_KEY
+export REPORTER_REDIS_PREFIX="reporter-dev"
+export REPORTER_API_BIND="127.0.0.1:$PORT"
+export RUST_LOG="${RUST_LOG:-info}"
+
+log "building"
+cargo build --quiet --bins
+BIN=target/debug
+
+log "migrating $DEV_DB"
+"$BIN/reporterctl" migrate >/dev/null
+
+user_exists() { psql "$DATABASE_URL" -Atqc "SELECT 1 FROM users WHERE email = '$1'" | grep -q 1; }
+create_user() { # email password monthly [--admin]
+  local email=$1 password=$2 monthly=$3; shift 3
+  user_exists "$email" || printf '%s\n' "$password" | "$BIN/reporterctl" user create --email "$email" --monthly-orders "$monthly" "$@" >/dev/null
+}
+
+DEMO_ADMIN=admin@demo.test DEMO_ADMIN_PW=demo-admin
+create_user "$DEMO_ADMIN" "$DEMO_ADMIN_PW" 0 --admin
+# name:password:monthly orders:hour
+DEMO_CUSTOMERS=(
+  "cliente1@demo.test:demo-cliente:1500:9"
+  "cliente2@demo.test:demo-cliente:4200:9"
+  "cliente3@demo.test:demo-cliente:12000:10"
+)
+for c in "${DEMO_CUSTOMERS[@]}"; do
+  IFS=: read -r email pw monthly _ <<<"$c"
+  create_user "$email" "$pw" "$monthly"
+done
+
+PIDS=()
+cleanup() {
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+start() { # name command...
+  local name=$1; shift
+  "$@" >"$DEV_DIR/logs/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+
+start api "$BIN/reporter-api"
+API="http://127.0.0.1:$PORT"
+for _ in $(seq 1 100); do curl -fsS "$API/api/v1/livez" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$API/api/v1/livez" >/dev/null || die "API did not start; see $DEV_DIR/logs/api.log"
+
+json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+for c in "${DEMO_CUSTOMERS[@]}"; do
+  IFS=: read -r email pw monthly hour <<<"$c"
+  token=$(curl -fsS -X POST "$API/api/auth/login/" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$pw\"}" | json_field token)
+  slot=$(psql "$DATABASE_URL" -Atqc "SELECT id FROM reporter_hour_slots WHERE hour = $hour")
+  curl -sS -o /dev/null -X POST "$API/api/reporter/reservations/" -H "Authorization: Token $token" \
+    -H 'Content-Type: application/json' -d "{\"slot_id\":$slot,\"monthly_orders_estimate\":$monthly}" || true
+done
+
+cat <<MSG
+
+  Reporter is running.
+
+  API:        $API/api/
+  API docs:   $API/api/docs
+  Health:     $API/api/v1/healthz
+
+  Demo logins (POST $API/api/auth/login/):
+    admin      $DEMO_ADMIN / $DEMO_ADMIN_PW
+    customers  cliente1@demo.test, cliente2@demo.test, cliente3@demo.test / demo-cliente
+
+  Logs in $DEV_DIR/logs/. Ctrl-C stops everything.
+MSG
+wait
