@@ -71,6 +71,7 @@ diesel::table! {
         finished_at -> Nullable<Timestamptz>,
         status -> Text,
         created_at -> Timestamptz,
+        business_date -> Nullable<Date>,
     }
 }
 
@@ -86,6 +87,10 @@ diesel::table! {
         progress_message -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        weight -> Int4,
+        download_attempts -> Int4,
+        error -> Nullable<Text>,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -100,6 +105,65 @@ diesel::table! {
         locked_at -> Nullable<Timestamptz>,
         completed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        fence -> Nullable<Int8>,
+        attempts -> Int4,
+        error -> Nullable<Text>,
+        orders_reported -> Int4,
+        available_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reporter_export_batches (id) {
+        id -> Int8,
+        user_id -> Int8,
+        run_user_id -> Nullable<Int8>,
+        business_date -> Date,
+        row_count -> Int4,
+        exported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reporter_export_rows (batch_id, order_id) {
+        batch_id -> Int8,
+        order_id -> Int8,
+        order_date -> Text,
+        status -> Text,
+        carrier -> Text,
+        tracking_number -> Text,
+        customer -> Text,
+        city -> Text,
+        total -> Nullable<Float8>,
+    }
+}
+
+diesel::table! {
+    reporter_stuck_orders (run_user_id, position) {
+        run_user_id -> Int8,
+        position -> Int4,
+        order_id -> Int8,
+        status -> Text,
+        carrier -> Text,
+        tracking_number -> Text,
+        order_date -> Text,
+    }
+}
+
+diesel::table! {
+    reporter_order_reports (id) {
+        id -> Int8,
+        user_id -> Int8,
+        order_id -> Int8,
+        business_date -> Date,
+        run_user_id -> Nullable<Int8>,
+        range_id -> Nullable<Int8>,
+        ticket -> Text,
+        outcome -> Text,
+        status -> Text,
+        carrier -> Text,
+        tracking_number -> Text,
+        reported_at -> Timestamptz,
     }
 }
 
@@ -110,6 +174,10 @@ diesel::joinable!(reporter_runs -> reporter_hour_slots (slot_id));
 diesel::joinable!(reporter_run_users -> reporter_runs (run_id));
 diesel::joinable!(reporter_run_users -> users (user_id));
 diesel::joinable!(reporter_ranges -> reporter_run_users (run_user_id));
+diesel::joinable!(reporter_export_batches -> users (user_id));
+diesel::joinable!(reporter_export_rows -> reporter_export_batches (batch_id));
+diesel::joinable!(reporter_stuck_orders -> reporter_run_users (run_user_id));
+diesel::joinable!(reporter_order_reports -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -120,4 +188,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reporter_runs,
     reporter_run_users,
     reporter_ranges,
+    reporter_export_batches,
+    reporter_export_rows,
+    reporter_stuck_orders,
+    reporter_order_reports,
 );

@@ -1,1 +1,69 @@
-fn main() {}
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use reporter_core::config::Settings;
+use reporter_worker::environment::Environment;
+use reporter_worker::portal::{fake::FakePortal, Portal};
+use reporter_worker::{fleet, runner};
+use tokio::sync::watch;
+use tracing::info;
+
+/// Hard limit on draining after SIGTERM; set the orchestrator's grace
+/// period (compose `stop_grace_period`) above it.
+const DRAIN_GRACE: Duration = Duration::from_secs(90);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = Arc::new(Settings::load_or_exit());
+    reporter_core::telemetry::init(settings.log_json);
+    let pool = reporter_core::db::build_pool_lazy(settings.database_url(), settings.db_pool_size);
+    let redis = reporter_core::redis_conn::connect(settings.redis_url())
+        .await
+        .context("connect to Redis (REDIS_URL)")?;
+    let worker_id = format!(
+        "{}-{}-{:04x}",
+        fleet::hostname(),
+        std::process::id(),
+        rand::random::<u16>()
+    );
+
+    let portal: Arc<dyn Portal> = match settings.portal_driver.as_str() {
+        "fake" => Arc::new(FakePortal::new(redis.clone(), &settings.redis_prefix)),
+        other => anyhow::bail!(
+            "REPORTER_PORTAL_DRIVER={other}: this build has no browser adapter yet; use `fake` (see docs/architecture.md)"
+        ),
+    };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let env = Arc::new(Environment::new(
+        settings.clone(),
+        pool,
+        redis,
+        portal,
+        worker_id.clone(),
+        stop_rx.clone(),
+    ));
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        info!("shutdown requested: finishing current orders, handing the rest back");
+        let _ = stop_tx.send(true);
+    });
+    let background = fleet::spawn_background(env.clone());
+    info!(worker = %worker_id, concurrency = settings.worker_concurrency, max_browsers = settings.max_active_selenium, "reporter-worker started");
+
+    runner::run(env.clone(), stop_rx, DRAIN_GRACE).await?;
+    background.abort();
+    fleet::leave(&env).await;
+    info!("reporter-worker stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

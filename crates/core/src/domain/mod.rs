@@ -3,11 +3,13 @@
 mod error;
 mod hour;
 mod monthly_orders;
+mod stuck;
 mod weight;
 mod window;
 
 pub use error::DomainError;
 pub use hour::{hour_label, Hour};
 pub use monthly_orders::{estimated_pending_orders, MonthlyOrders};
+pub use stuck::{cut_ranges, is_terminal, stuck_orders, OrderSnapshot, TERMINAL_STATUSES};
 pub use weight::Weight;
 pub use window::{first_fit, slot_accepts, ReservableWindow, SlotUsage};

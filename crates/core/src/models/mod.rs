@@ -2,6 +2,7 @@
 //! queries on them. Queries take a connection and return `QueryResult`
 //! (or a small error enum when a business rule can refuse).
 
+pub mod pipeline;
 pub mod reservation;
 pub mod run;
 pub mod slot;

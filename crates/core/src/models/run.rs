@@ -14,6 +14,7 @@ pub struct Run {
     pub finished_at: Option<DateTime<Utc>>,
     pub status: String,
     pub created_at: DateTime<Utc>,
+    pub business_date: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
@@ -29,6 +30,10 @@ pub struct RunUser {
     pub progress_message: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub weight: i32,
+    pub download_attempts: i32,
+    pub error: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Run>> {

@@ -1,0 +1,226 @@
+//! Job payloads and their queues. They live here, not in the worker, so the
+//! API, beat and `reporterctl` can push jobs without depending on the worker.
+//!
+//! One apalis-redis queue per job kind. Retries are not left to apalis: a
+//! handler that must retry pushes a new, delayed job with `attempt + 1` and
+//! ends the current one, so the attempt count and the delay are ours
+//! (apalis-redis would otherwise reschedule failed jobs up to 25 times).
+
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_redis::{Config, RedisStorage};
+use chrono::{DateTime, Utc};
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+
+/// Enqueued by beat (or `reporterctl trigger-slot`) for one slot hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessSlot {
+    /// The slot hour's start, as an instant (its wall-clock hour in
+    /// REPORTER_TIMEZONE is the slot).
+    pub scheduled_at: DateTime<Utc>,
+}
+
+impl ProcessSlot {
+    pub const KIND: &'static str = "process-slot";
+
+    pub fn new(scheduled_at: DateTime<Utc>) -> Self {
+        ProcessSlot { scheduled_at }
+    }
+
+    /// Every producer of the same hour uses the same key, so two beats (or a
+    /// beat and a manual trigger) push one job.
+    pub fn idempotency_key(&self) -> String {
+        format!("process-slot:{}", self.scheduled_at.timestamp())
+    }
+}
+
+/// Download the export of one customer in one run, compare, cut ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadCompare {
+    pub run_user_id: i64,
+    /// 1 for the first try.
+    pub attempt: u32,
+}
+
+impl DownloadCompare {
+    pub const KIND: &'static str = "download-compare";
+    /// 1 try + 5 retries.
+    pub const MAX_ATTEMPTS: u32 = 6;
+
+    pub fn new(run_user_id: i64) -> Self {
+        DownloadCompare {
+            run_user_id,
+            attempt: 1,
+        }
+    }
+
+    pub fn idempotency_key(&self) -> String {
+        format!("download-compare:{}:{}", self.run_user_id, self.attempt)
+    }
+}
+
+/// Report one range of stuck orders. The handler claims the heaviest ready
+/// range of any run, not necessarily `range_id`: that is how weight-3
+/// customers go first while every range still gets exactly one job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRange {
+    pub range_id: i64,
+    /// Distinguishes re-pushes (retries, SIGTERM hand-backs, sweeps).
+    pub push: u32,
+}
+
+impl ReportRange {
+    pub const KIND: &'static str = "report-range";
+    /// 1 try + 2 retries.
+    pub const MAX_ATTEMPTS: i32 = 3;
+
+    pub fn new(range_id: i64) -> Self {
+        ReportRange { range_id, push: 0 }
+    }
+}
+
+pub fn queue_name(prefix: &str, kind: &str) -> String {
+    format!("{prefix}:queue:{kind}")
+}
+
+pub const ALL_KINDS: [&str; 3] = [ProcessSlot::KIND, DownloadCompare::KIND, ReportRange::KIND];
+
+/// How long a worker may stay silent before its in-flight jobs are handed
+/// to another worker: heartbeat × missed beats.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+pub const MISSED_HEARTBEATS: usize = 4;
+
+fn storage<T>(conn: ConnectionManager, prefix: &str, kind: &str, batch: usize) -> RedisStorage<T> {
+    RedisStorage::new(conn).with_config(
+        Config::default()
+            .queue(queue_name(prefix, kind))
+            .batch_size(batch)
+            .heartbeat_interval(HEARTBEAT)
+            .missed_heartbeats(MISSED_HEARTBEATS)
+            .idempotency_ttl(Some(Duration::from_secs(7 * 24 * 3600))),
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("enqueue {kind}: {message}")]
+pub struct EnqueueError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// The three queues, for producers and workers alike. Cheap to clone.
+#[derive(Clone)]
+pub struct JobQueues {
+    pub process_slot: RedisStorage<ProcessSlot>,
+    pub download_compare: RedisStorage<DownloadCompare>,
+    pub report_range: RedisStorage<ReportRange>,
+}
+
+impl JobQueues {
+    /// `batch` = tasks a worker reserves per fetch; keep it at most the
+    /// worker's concurrency so reserved tasks are not stuck behind busy ones.
+    pub fn new(conn: ConnectionManager, prefix: &str, batch: usize) -> Self {
+        JobQueues {
+            process_slot: storage(conn.clone(), prefix, ProcessSlot::KIND, 1),
+            download_compare: storage(conn.clone(), prefix, DownloadCompare::KIND, batch),
+            report_range: storage(conn, prefix, ReportRange::KIND, batch),
+        }
+    }
+
+    pub async fn push_process_slot(&self, job: ProcessSlot) -> Result<(), EnqueueError> {
+        let key = job.idempotency_key();
+        let mut q = self.process_slot.clone();
+        q.push_task(TaskBuilder::new(job).idempotency_key(key).build())
+            .await
+            .map_err(|e| EnqueueError {
+                kind: ProcessSlot::KIND,
+                message: e.to_string(),
+            })
+    }
+
+    pub async fn push_download_compare(
+        &self,
+        job: DownloadCompare,
+        delay: Duration,
+    ) -> Result<(), EnqueueError> {
+        let key = job.idempotency_key();
+        let mut q = self.download_compare.clone();
+        q.push_task(
+            TaskBuilder::new(job)
+                .idempotency_key(key)
+                .run_after(delay)
+                .build(),
+        )
+        .await
+        .map_err(|e| EnqueueError {
+            kind: DownloadCompare::KIND,
+            message: e.to_string(),
+        })
+    }
+
+    pub async fn push_report_range(
+        &self,
+        job: ReportRange,
+        delay: Duration,
+    ) -> Result<(), EnqueueError> {
+        let mut q = self.report_range.clone();
+        q.push_task(TaskBuilder::new(job).run_after(delay).build())
+            .await
+            .map_err(|e| EnqueueError {
+                kind: ReportRange::KIND,
+                message: e.to_string(),
+            })
+    }
+}
+
+/// Counts of one queue, read straight from apalis-redis' keys.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct QueueStats {
+    pub queue: String,
+    /// Ready to be taken now.
+    pub waiting: u64,
+    /// Delayed (retries, scheduled).
+    pub scheduled: u64,
+    /// Taken by a worker and not finished.
+    pub in_flight: u64,
+    /// Given up for good.
+    pub dead: u64,
+}
+
+async fn card(conn: &mut ConnectionManager, key: &str) -> redis::RedisResult<u64> {
+    let kind: String = redis::cmd("TYPE").arg(key).query_async(conn).await?;
+    let cmd = match kind.as_str() {
+        "list" => "LLEN",
+        "set" => "SCARD",
+        "zset" => "ZCARD",
+        "hash" => "HLEN",
+        _ => return Ok(0),
+    };
+    redis::cmd(cmd).arg(key).query_async(conn).await
+}
+
+pub async fn queue_stats(
+    conn: &mut ConnectionManager,
+    prefix: &str,
+) -> redis::RedisResult<Vec<QueueStats>> {
+    let mut out = Vec::new();
+    for kind in ALL_KINDS {
+        let q = queue_name(prefix, kind);
+        let mut in_flight = 0;
+        let pattern = format!("{q}:inflight:*");
+        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(conn).await?;
+        for k in keys {
+            in_flight += card(conn, &k).await?;
+        }
+        out.push(QueueStats {
+            queue: kind.to_string(),
+            waiting: card(conn, &format!("{q}:active")).await?,
+            scheduled: card(conn, &format!("{q}:scheduled")).await?,
+            in_flight,
+            dead: card(conn, &format!("{q}:dead")).await?,
+        });
+    }
+    Ok(out)
+}

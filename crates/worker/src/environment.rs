@@ -1,0 +1,110 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::PgConnection;
+use redis::aio::ConnectionManager;
+use reporter_core::browser_semaphore::BrowserSemaphore;
+use reporter_core::config::Settings;
+use reporter_core::db::DbPool;
+use reporter_core::jobs::JobQueues;
+use reporter_core::range_lock::RangeLocks;
+use tokio::sync::watch;
+
+use crate::portal::Portal;
+
+/// Everything a job handler needs, built once per process.
+pub struct Environment {
+    pub settings: Arc<Settings>,
+    pub pool: DbPool,
+    pub redis: ConnectionManager,
+    pub queues: JobQueues,
+    pub semaphore: BrowserSemaphore,
+    pub range_locks: RangeLocks,
+    pub portal: Arc<dyn Portal>,
+    /// Unique per process: apalis worker names and lock owners derive from it.
+    pub worker_id: String,
+    shutdown: watch::Receiver<bool>,
+    /// What this process is doing now, for operators (job → description).
+    pub current: Mutex<HashMap<String, String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("database: {0}")]
+    Db(#[from] reporter_core::db::DbError),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("blocking task: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl Environment {
+    pub fn new(
+        settings: Arc<Settings>,
+        pool: DbPool,
+        redis: ConnectionManager,
+        portal: Arc<dyn Portal>,
+        worker_id: String,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let prefix = &settings.redis_prefix;
+        let lease = Duration::from_secs(settings.semaphore_lease_secs);
+        Environment {
+            queues: JobQueues::new(redis.clone(), prefix, settings.worker_concurrency as usize),
+            semaphore: BrowserSemaphore::new(
+                redis.clone(),
+                prefix,
+                settings.max_active_selenium,
+                lease,
+            ),
+            range_locks: RangeLocks::new(redis.clone(), prefix, lease),
+            settings,
+            pool,
+            redis,
+            portal,
+            worker_id,
+            shutdown,
+            current: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Diesel work on a blocking thread.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, EnvError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, diesel::result::Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = pool.get()?;
+            Ok(f(&mut c)?)
+        })
+        .await?
+    }
+
+    /// SIGTERM received: finish the current order, hand the rest back.
+    pub fn shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    pub fn semaphore_wait(&self) -> Duration {
+        Duration::from_secs(self.settings.selenium_semaphore_ttl_secs)
+    }
+
+    pub fn doing(&self, job: &str, what: String) {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.to_string(), what);
+    }
+
+    pub fn done(&self, job: &str) {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(job);
+    }
+}

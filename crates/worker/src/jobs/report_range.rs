@@ -1,0 +1,364 @@
+//! report-range: take a browser lease, take the heaviest ready range, report
+//! its orders that have no report yet (each recorded as it is filed), then
+//! complete it. Every write is fenced by the range lock's token, and the
+//! lease and lock are checked before every portal action, so a paused or
+//! dead holder can never report over a live one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::{BoxDynError, Data};
+use chrono::Utc;
+use reporter_core::browser_semaphore::{HeldLease, Holder, SemaphoreError};
+use reporter_core::jobs::ReportRange;
+use reporter_core::models::pipeline::{self, LedgerWrite, TakenRange};
+use reporter_core::models::user;
+use reporter_core::progress;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+use crate::environment::Environment;
+use crate::lock_keeper::KeptLock;
+use crate::portal::{PortalError, SessionContext};
+
+/// How soon a job that found nothing to take looks again while ranges are
+/// still open (held by others, or waiting for their retry time).
+const RECHECK: Duration = Duration::from_secs(5);
+const CANDIDATES: i64 = 25;
+
+pub async fn run(job: ReportRange, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {
+    let env: Arc<Environment> = (*env).clone();
+    let key = format!("report-range:{}:{}", job.range_id, job.push);
+    let r = handle(&env, &job, &key).await;
+    env.done(&key);
+    r.map_err(|e| super::abort("report-range", e))
+}
+
+async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow::Result<()> {
+    if env.shutting_down() {
+        return hand_back(env, job, Duration::ZERO).await;
+    }
+    if env
+        .db(|c| pipeline::range_candidates(c, 1))
+        .await?
+        .is_empty()
+    {
+        return recheck_later(env, job).await;
+    }
+    let holder = Holder::new(env.worker_id.clone(), key.to_string());
+    let lease = match env
+        .semaphore
+        .acquire_held(holder, env.semaphore_wait())
+        .await
+    {
+        Ok(l) => l,
+        Err(SemaphoreError::Timeout { .. }) => {
+            return hand_back(env, job, Duration::from_secs(30)).await
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let Some((taken, lock)) = take_heaviest(env).await? else {
+        let _ = lease.release().await;
+        return recheck_later(env, job).await;
+    };
+    env.doing(
+        key,
+        format!(
+            "reportando órdenes {}–{} (rango {})",
+            taken.range_start, taken.range_end, taken.range_id
+        ),
+    );
+    let span = info_span!(
+        "report_range",
+        run.id = taken.run_id,
+        user.id = taken.user_id,
+        range.id = taken.range_id,
+        range.start = taken.range_start,
+        range.end = taken.range_end,
+        fence = lock.lock.fence
+    );
+    let outcome = report(env, &lease, &lock, &taken)
+        .instrument(span.clone())
+        .await;
+    lock.release(&env.range_locks).await;
+    let _ = lease.release().await;
+    async {
+        match outcome {
+            Ok(()) => {}
+            Err(e) => warn!(error = %e, "range ended with an error"),
+        }
+        crate::jobs::download_compare::finish_run(env, taken.run_id).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// Tries the candidates in priority order: the first whose Redis lock we get
+/// and whose row accepts our fence is ours.
+async fn take_heaviest(env: &Arc<Environment>) -> anyhow::Result<Option<(TakenRange, KeptLock)>> {
+    let candidates = env
+        .db(|c| pipeline::range_candidates(c, CANDIDATES))
+        .await?;
+    for cand in candidates {
+        let Some(lock) = env
+            .range_locks
+            .try_lock(cand.range_id, &env.worker_id)
+            .await?
+        else {
+            continue;
+        };
+        let (id, fence, worker) = (cand.range_id, lock.fence, env.worker_id.clone());
+        match env
+            .db(move |c| pipeline::take_range(c, id, fence, &worker))
+            .await?
+        {
+            Some(t) => return Ok(Some((t, KeptLock::keep(env.range_locks.clone(), lock)))),
+            None => {
+                let _ = env.range_locks.release(lock).await;
+            }
+        }
+    }
+    Ok(None)
+}
+
+enum Stop {
+    Finished,
+    /// SIGTERM: the current order is done, the rest goes back to the queue.
+    HandBack,
+    /// Lease or lock lost, or a fenced write refused: another holder owns it.
+    Abandon(&'static str),
+    Failed(PortalError),
+}
+
+async fn report(
+    env: &Arc<Environment>,
+    lease: &HeldLease,
+    lock: &KeptLock,
+    t: &TakenRange,
+) -> anyhow::Result<()> {
+    let fence = lock.lock.fence;
+    let (rid, uid) = (t.range_id, t.user_id);
+    if !env
+        .db(move |c| pipeline::mark_processing(c, rid, fence))
+        .await?
+    {
+        info!("range taken over before it started; abandoning");
+        return Ok(());
+    }
+    let msg = progress::reporting(t.range_start, t.range_end, t.total_pending_orders);
+    let ru = t.run_user_id;
+    env.db(move |c| pipeline::set_message(c, ru, &msg)).await?;
+
+    let t2 = t.clone();
+    let orders = env.db(move |c| pipeline::orders_to_report(c, &t2)).await?;
+    debug!(to_report = orders.len(), "orders without a report yet");
+    let stop = if orders.is_empty() {
+        Stop::Finished
+    } else {
+        let u = env.db(move |c| user::find(c, uid)).await?;
+        let creds = u.and_then(|u| {
+            u.portal_credentials(env.settings.credentials_cipher())
+                .ok()
+                .flatten()
+        });
+        match creds {
+            None => Stop::Failed(PortalError::InvalidCredentials),
+            Some((email, password)) => {
+                report_orders(env, lease, lock, t, &orders, &email, &password).await?
+            }
+        }
+    };
+
+    match stop {
+        Stop::Finished => {
+            let t2 = t.clone();
+            match env
+                .db(move |c| pipeline::complete_range(c, &t2, fence))
+                .await?
+            {
+                Some((done, total)) => {
+                    info!(ranges_done = done, ranges_total = total, "range completed")
+                }
+                None => info!("range completion refused by fence; another holder owns it"),
+            }
+        }
+        Stop::HandBack => {
+            let t2 = t.clone();
+            pipeline_release(env, t2, fence, None).await?;
+            info!("shutting down: range handed back");
+            env.queues
+                .push_report_range(
+                    ReportRange {
+                        range_id: t.range_id,
+                        push: 1000 + t.attempts as u32,
+                    },
+                    Duration::ZERO,
+                )
+                .await?;
+        }
+        Stop::Abandon(why) => warn!(why, "abandoning range"),
+        Stop::Failed(e) => {
+            let permanent = !e.is_retryable();
+            let t2 = t.clone();
+            let status = pipeline_release(env, t2, fence, Some((e.to_string(), permanent))).await?;
+            warn!(error = %e, status = ?status, attempts = t.attempts, "range attempt failed");
+            if status == Some("pending") {
+                let delay = Duration::from_secs(env.settings.range_retry_secs);
+                env.queues
+                    .push_report_range(
+                        ReportRange {
+                            range_id: t.range_id,
+                            push: t.attempts as u32,
+                        },
+                        delay,
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn pipeline_release(
+    env: &Arc<Environment>,
+    t: TakenRange,
+    fence: i64,
+    error: Option<(String, bool)>,
+) -> anyhow::Result<Option<&'static str>> {
+    let retry_at = Utc::now()
+        + chrono::Duration::seconds(if error.is_some() {
+            env.settings.range_retry_secs as i64
+        } else {
+            0
+        });
+    let status = env
+        .db(move |c| {
+            let (msg, permanent) = match &error {
+                Some((m, p)) => (Some(m.as_str()), *p),
+                None => (None, false),
+            };
+            // A permanent error gives up at once; a transient one after the attempts.
+            let max = if permanent {
+                0
+            } else {
+                ReportRange::MAX_ATTEMPTS
+            };
+            pipeline::release_range(c, &t, fence, msg, retry_at, max)
+        })
+        .await?;
+    Ok(status)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn report_orders(
+    env: &Arc<Environment>,
+    lease: &HeldLease,
+    lock: &KeptLock,
+    t: &TakenRange,
+    orders: &[pipeline::StuckOrder],
+    email: &str,
+    password: &str,
+) -> anyhow::Result<Stop> {
+    let fence = lock.lock.fence;
+    if let Some(stop) = still_ours(lease, lock) {
+        return Ok(stop);
+    }
+    let ctx = SessionContext {
+        run_id: t.run_id,
+        user_id: t.user_id,
+        range_id: Some(t.range_id),
+    };
+    let mut session = match env.portal.login(email, password, &ctx).await {
+        Ok(s) => s,
+        Err(e) => return Ok(Stop::Failed(e)),
+    };
+    if let Some(id) = session.webdriver_session() {
+        let _ = lease.set_webdriver_session(&id).await;
+    }
+    let mut stop = Stop::Finished;
+    for order in orders {
+        if env.shutting_down() {
+            stop = Stop::HandBack;
+            break;
+        }
+        if let Some(s) = still_ours(lease, lock) {
+            stop = s;
+            break;
+        }
+        match session.report(order).await {
+            Ok(receipt) => {
+                let (t2, o2) = (t.clone(), order.clone());
+                let write = env
+                    .db(move |c| {
+                        pipeline::record_report(
+                            c,
+                            &t2,
+                            fence,
+                            &o2,
+                            &receipt.ticket,
+                            receipt.already_reported,
+                        )
+                    })
+                    .await?;
+                if write == LedgerWrite::Fenced {
+                    stop = Stop::Abandon("fenced write refused");
+                    break;
+                }
+            }
+            Err(e) => {
+                stop = Stop::Failed(e);
+                break;
+            }
+        }
+    }
+    session.close().await;
+    Ok(stop)
+}
+
+/// Checked before every portal action: a lease or lock that is no longer
+/// ours means someone else may be working on this range now.
+fn still_ours(lease: &HeldLease, lock: &KeptLock) -> Option<Stop> {
+    if lease.is_lost() {
+        Some(Stop::Abandon("browser lease lost"))
+    } else if lock.is_lost() {
+        Some(Stop::Abandon("range lock lost"))
+    } else {
+        None
+    }
+}
+
+async fn hand_back(
+    env: &Arc<Environment>,
+    job: &ReportRange,
+    delay: Duration,
+) -> anyhow::Result<()> {
+    env.queues
+        .push_report_range(
+            ReportRange {
+                range_id: job.range_id,
+                push: job.push + 1,
+            },
+            delay,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Nothing to take now: if ranges are still open (held by others, or
+/// waiting for their retry time), look again later; else this job is done.
+async fn recheck_later(env: &Arc<Environment>, job: &ReportRange) -> anyhow::Result<()> {
+    let open = env.db(pipeline::unfinished_ranges).await?;
+    if open > 0 {
+        let due = env.db(pipeline::next_due).await?;
+        let wait = due
+            .map(|d| {
+                (d - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .max(Duration::from_millis(200))
+            })
+            .unwrap_or(RECHECK)
+            .min(RECHECK);
+        hand_back(env, job, wait).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! What the pipeline needs from a supplier portal, whatever drives it: a
+//! real browser (the thirtyfour adapter) or the scripted fake used by the
+//! scheduler tests and benchmarks.
+
+pub mod fake;
+
+use async_trait::async_trait;
+use reporter_core::domain::OrderSnapshot;
+use reporter_core::models::pipeline::StuckOrder;
+
+/// Why a portal call failed, and therefore what to do next.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum PortalError {
+    /// Wrong credentials: retrying cannot help.
+    #[error("invalid portal credentials")]
+    InvalidCredentials,
+    /// The portal answered "Cuenta bloqueada": retrying cannot help.
+    #[error("portal account blocked")]
+    Blocked,
+    /// Timeouts, 5xx, a broken session: worth retrying.
+    #[error("transient portal failure: {0}")]
+    Transient(String),
+    /// The portal answered something we cannot use (e.g. an export without a
+    /// required column): retrying the same thing gives the same answer.
+    #[error("permanent portal failure: {0}")]
+    Permanent(String),
+}
+
+impl PortalError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PortalError::Transient(_))
+    }
+}
+
+/// The result of reporting one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportReceipt {
+    pub ticket: String,
+    /// The portal already had a report of this order today.
+    pub already_reported: bool,
+}
+
+/// Where a session is used, for logs and failure artifacts.
+#[derive(Debug, Clone, Default)]
+pub struct SessionContext {
+    pub run_id: i64,
+    pub user_id: i64,
+    pub range_id: Option<i64>,
+}
+
+/// Opens logged-in sessions. One session = one browser = one semaphore lease.
+#[async_trait]
+pub trait Portal: Send + Sync {
+    async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &SessionContext,
+    ) -> Result<Box<dyn PortalSession>, PortalError>;
+
+    /// Ends a session left behind by a dead worker (found through its
+    /// expired semaphore lease): at a WebDriver server, `DELETE /session/{id}`.
+    async fn discard_session(&self, session_id: &str);
+}
+
+/// A logged-in session, reused for every order of a range.
+#[async_trait]
+pub trait PortalSession: Send {
+    /// The WebDriver session id, if a browser backs this session; kept with
+    /// the lease so whoever reaps an orphaned lease can delete the session.
+    fn webdriver_session(&self) -> Option<String>;
+
+    async fn export(&mut self) -> Result<Vec<OrderSnapshot>, PortalError>;
+
+    async fn report(&mut self, order: &StuckOrder) -> Result<ReportReceipt, PortalError>;
+
+    /// Always called, also after errors; must not fail loudly.
+    async fn close(self: Box<Self>);
+}
