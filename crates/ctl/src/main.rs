@@ -35,6 +35,29 @@ enum Command {
     },
     /// Pre-deploy check: config valid, DB reachable, no pending migrations, Redis reachable.
     Check,
+    /// Run a slot now (idempotent like beat's job: one run per slot hour).
+    TriggerSlot {
+        /// Hour (0-23) in REPORTER_TIMEZONE; default: the current hour.
+        #[arg(long)]
+        hour: Option<u32>,
+        /// Business date YYYY-MM-DD; default: today in REPORTER_TIMEZONE.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// Each queue's waiting, scheduled, in-flight and dead jobs.
+    Queues,
+    /// Recent runs with their users' progress.
+    Runs {
+        #[arg(long, default_value_t = 10)]
+        last: i64,
+    },
+    /// One run with every user's progress and its ranges.
+    Run { id: i64 },
+    /// Browser semaphore holders (worker, job, since) against the limit.
+    Semaphore {
+        #[command(subcommand)]
+        action: Option<commands::semaphore::SemaphoreAction>,
+    },
 }
 
 fn main() {
@@ -47,6 +70,11 @@ fn main() {
         Command::Token(c) => commands::token::run(&settings, c),
         Command::Slots { all } => commands::slots::run(&settings, all),
         Command::Check => commands::check::run(&settings),
+        Command::TriggerSlot { hour, date } => commands::trigger::run(&settings, hour, date),
+        Command::Queues => commands::queues::run(&settings),
+        Command::Runs { last } => commands::runs::list(&settings, last),
+        Command::Run { id } => commands::runs::show(&settings, id),
+        Command::Semaphore { action } => commands::semaphore::run(&settings, action),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -77,7 +77,7 @@ fn eight_migrate_processes_started_together_all_succeed_and_apply_each_migration
         assert!(out.status.success(), "migrate failed: {}", text(&out));
     }
     let mut c = PgConnection::establish(&db.url).unwrap();
-    assert_eq!(c.applied_migrations().unwrap().len(), 4);
+    assert_eq!(c.applied_migrations().unwrap().len(), 5);
     let check = ctl(&db.url, &redis_url(), &["check"]).output().unwrap();
     assert!(check.status.success(), "{}", text(&check));
 }

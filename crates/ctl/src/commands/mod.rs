@@ -1,7 +1,11 @@
 pub mod check;
 pub mod migrate;
+pub mod queues;
+pub mod runs;
+pub mod semaphore;
 pub mod slots;
 pub mod token;
+pub mod trigger;
 pub mod user;
 
 use anyhow::Context;
@@ -28,4 +32,12 @@ pub fn read_stdin_secret() -> anyhow::Result<Option<String>> {
         .trim_end_matches(['\r', '\n'])
         .to_string();
     Ok(Some(line).filter(|l| !l.is_empty()))
+}
+
+/// A single-threaded runtime for the few commands that talk to Redis.
+pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f))
 }

@@ -195,7 +195,10 @@ async fn report(
                 )
                 .await?;
         }
-        Stop::Abandon(why) => warn!(why, "abandoning range"),
+        Stop::Abandon(why) => {
+            warn!(why, "abandoning range");
+            replace_job(env, t).await?;
+        }
         Stop::Failed(e) => {
             let permanent = !e.is_retryable();
             let t2 = t.clone();
@@ -215,6 +218,22 @@ async fn report(
             }
         }
     }
+    Ok(())
+}
+
+/// A job that leaves its range unfinished without handing it back pushes a
+/// replacement: whoever owns the range now may die too, and a range must
+/// never be left without a job that will look at it again.
+async fn replace_job(env: &Arc<Environment>, t: &TakenRange) -> anyhow::Result<()> {
+    env.queues
+        .push_report_range(
+            ReportRange {
+                range_id: t.range_id,
+                push: 2000 + t.attempts as u32,
+            },
+            RECHECK,
+        )
+        .await?;
     Ok(())
 }
 

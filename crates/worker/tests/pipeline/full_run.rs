@@ -1,0 +1,47 @@
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_run_over_two_workers_reports_every_stuck_order_once_and_nothing_else() {
+    let mut p = Pipeline::new(&[(400, 2, true), (300, 3, true), (250, 5, true)], &[]).await;
+    p.start_worker();
+    p.start_worker();
+    let (s1, s2) = p.run_two_days(d("2026-11-02"), d("2026-11-03")).await;
+    assert_eq!((s1.as_str(), s2.as_str()), ("completed", "completed"));
+
+    let expected = p.expected_reports(2, &[true, true, true]);
+    let reported = p.fake.reports().await.unwrap();
+    assert_eq!(reported, expected, "exactly the stuck orders, each once");
+    let stats = p.fake.stats().await.unwrap();
+    assert_eq!(stats.duplicate_reports, 0);
+    assert!(
+        stats.max_open_sessions <= 3,
+        "browser limit exceeded: {}",
+        stats.max_open_sessions
+    );
+    assert_eq!(p.ledger_count(), expected.len() as i64);
+    // Both processes took work (work stealing), and the semaphore is empty.
+    let logs = [p.worker_log(0), p.worker_log(1)];
+    assert!(
+        logs.iter().all(|l| l.contains("range completed")),
+        "both workers should report ranges"
+    );
+    assert_eq!(p.semaphore_in_use().await, 0);
+    // One login per browser session: far fewer logins than reports.
+    assert!(
+        stats.logins < 60,
+        "logins {} for {} reports",
+        stats.logins,
+        stats.reports
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hour_without_reservations_yields_a_completed_empty_run() {
+    let mut p = Pipeline::new(&[], &[]).await;
+    p.start_worker();
+    p.trigger(d("2026-11-02")).await;
+    let status = p
+        .wait_finished(d("2026-11-02"), std::time::Duration::from_secs(30))
+        .await;
+    assert_eq!(status, "completed");
+}

@@ -1,0 +1,9 @@
+//! The run pipeline end to end with real PostgreSQL, Redis and separate
+//! `reporter-worker` processes driving the scripted fake portal.
+
+mod harness;
+
+mod beat_and_trigger;
+mod drills;
+mod full_run;
+mod retries;

@@ -1,0 +1,65 @@
+use std::time::Duration;
+
+use diesel::prelude::*;
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_failing_twice_then_succeeding_completes_the_run() {
+    let mut p = Pipeline::new(&[(120, 2, true)], &[]).await;
+    p.start_worker();
+    p.fake
+        .fail_next("export", "cliente0@portal.test", 2)
+        .await
+        .unwrap();
+    p.fake.set_day(1).await.unwrap();
+    p.trigger(d("2026-11-02")).await;
+    assert_eq!(
+        p.wait_finished(d("2026-11-02"), Duration::from_secs(60))
+            .await,
+        "completed"
+    );
+    p.fake.set_day(2).await.unwrap();
+    p.fake
+        .fail_next("report", "cliente0@portal.test", 2)
+        .await
+        .unwrap();
+    p.trigger(d("2026-11-03")).await;
+    assert_eq!(
+        p.wait_finished(d("2026-11-03"), Duration::from_secs(90))
+            .await,
+        "completed"
+    );
+    assert_eq!(
+        p.fake.reports().await.unwrap(),
+        p.expected_reports(2, &[true])
+    );
+    assert_eq!(p.fake.stats().await.unwrap().duplicate_reports, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_credentials_fail_that_user_at_once_and_the_run_still_finishes() {
+    let mut p = Pipeline::new(&[(100, 2, true), (100, 2, false)], &[]).await;
+    p.start_worker();
+    let (_, s2) = p.run_two_days(d("2026-11-02"), d("2026-11-03")).await;
+    assert_eq!(s2, "failed", "a run with a failed user ends failed");
+    assert_eq!(
+        p.fake.reports().await.unwrap(),
+        p.expected_reports(2, &[true, false])
+    );
+    use reporter_core::schema::reporter_run_users as ru;
+    let rows: Vec<(String, String, i32)> = ru::table
+        .filter(ru::download_compare_status.eq("failed"))
+        .select((
+            ru::download_compare_status,
+            ru::progress_message,
+            ru::download_attempts,
+        ))
+        .load(&mut p.db.connect())
+        .unwrap();
+    assert_eq!(rows.len(), 2, "the bad user fails on both days");
+    for (_, msg, attempts) in rows {
+        assert_eq!(msg, "No pudimos entrar al portal: credenciales inválidas");
+        assert_eq!(attempts, 1, "no retries for rejected credentials");
+    }
+}
