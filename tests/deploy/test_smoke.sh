@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# scripts/smoke-test.sh against a real reporter-api started here: a scratch
+# database migrated by reporterctl, a smoke user made by `reporterctl user
+# create`, a unique Redis prefix, a free loopback port. Then the failures:
+# wrong password, API down.
+# shellcheck disable=SC2317 # the helpers below are called through check()
+set -euo pipefail
+# shellcheck source=tests/deploy/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+if ! pg_up || ! redis_up; then
+  not_ok "PostgreSQL ($PG_ADMIN_URL) and Redis ($REDIS_TEST_URL) must be running"
+  finish
+fi
+if ! ensure_bins reporter-api reporterctl; then
+  not_ok "reporter-api and reporterctl are not built and cargo build --bins failed"
+  finish
+fi
+
+ID=$(rand_id)
+DB="rdt_smoke_${ID}"
+PORT=$(free_port)
+WORK=$(mktemp -d)
+API_PID=''
+cleanup() {
+  if [ -n "$API_PID" ]; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
+  drop_db "$DB"
+  redis-cli -u "$REDIS_TEST_URL" --scan --pattern "rdt-smoke-${ID}*" 2>/dev/null \
+    | xargs -r redis-cli -u "$REDIS_TEST_URL" del >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+create_db "$DB"
+DATABASE_URL=$(db_url "$DB")
+REDIS_URL=$REDIS_TEST_URL
+REPORTER_CREDENTIALS_KEY=$(head -c 32 /dev/urandom | base64)
+REPORTER_REDIS_PREFIX="rdt-smoke-${ID}"
+REPORTER_API_BIND="127.0.0.1:$PORT"
+LOG_FORMAT=text
+RUST_LOG=warn
+export DATABASE_URL REDIS_URL REPORTER_CREDENTIALS_KEY REPORTER_REDIS_PREFIX REPORTER_API_BIND LOG_FORMAT RUST_LOG
+SMOKE_EMAIL="smoke-${ID}@reporter.test"
+SMOKE_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+
+"$BIN_DIR/reporterctl" migrate >"$WORK/migrate.out" 2>&1 && rc=0 || rc=$?
+check "reporterctl migrate on the scratch database" test "$rc" -eq 0
+printf '%s\n' "$SMOKE_PASSWORD" | "$BIN_DIR/reporterctl" user create --email "$SMOKE_EMAIL" >/dev/null 2>&1 && rc=0 || rc=$?
+check "reporterctl user create makes the smoke account" test "$rc" -eq 0
+
+"$BIN_DIR/reporter-api" >"$WORK/api.log" 2>&1 &
+API_PID=$!
+BASE="http://127.0.0.1:$PORT"
+up=0
+for _ in $(seq 1 150); do
+  if curl -fsS "$BASE/api/v1/livez" >/dev/null 2>&1; then up=1; break; fi
+  kill -0 "$API_PID" 2>/dev/null || break
+  sleep 0.2
+done
+check "reporter-api starts on $REPORTER_API_BIND" test "$up" -eq 1
+if [ "$up" -ne 1 ]; then tail -n 20 "$WORK/api.log" | sed 's/^/#   /'; finish; fi
+
+SMOKE="$ROOT/scripts/smoke-test.sh"
+# --- the happy path --------------------------------------------------------------------
+SMOKE_EMAIL=$SMOKE_EMAIL SMOKE_PASSWORD=$SMOKE_PASSWORD "$SMOKE" "$BASE" >"$WORK/smoke.out" 2>&1 && rc=0 || rc=$?
+check "smoke-test.sh passes against the running API (exit $rc)" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || sed 's/^/#   /' "$WORK/smoke.out"
+for what in 'healthz: healthy' 'login: token' 'slots: ' 'openapi: document'; do
+  check "smoke-test.sh reports: $what" grep -q "^ok - $what" "$WORK/smoke.out"
+done
+check "smoke-test.sh ends with '4 passed, 0 failed'" test "$(tail -n 1 "$WORK/smoke.out")" = "4 passed, 0 failed"
+check "the smoke password never shows in its output" lacks "$SMOKE_PASSWORD" "$WORK/smoke.out"
+live=$(psql "$DATABASE_URL" -Atqc "SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id
+  WHERE u.email = '$SMOKE_EMAIL' AND t.revoked_at IS NULL")
+check "the smoke token is logged out afterwards ($live live tokens)" test "$live" = 0
+
+# --- failures ---------------------------------------------------------------------------
+SMOKE_EMAIL=$SMOKE_EMAIL SMOKE_PASSWORD="wrong-$SMOKE_PASSWORD" "$SMOKE" "$BASE" >"$WORK/bad.out" 2>&1 && rc=0 || rc=$?
+check "a wrong smoke password fails the smoke test (exit $rc)" test "$rc" -ne 0
+check "... at the login step" grep -q '^not ok - login: HTTP 401' "$WORK/bad.out"
+check "... and still checks the OpenAPI document" grep -q '^ok - openapi' "$WORK/bad.out"
+
+env -u SMOKE_EMAIL -u SMOKE_PASSWORD "$SMOKE" "$BASE" >"$WORK/nocreds.out" 2>&1 && rc=0 || rc=$?
+check "missing SMOKE_EMAIL/SMOKE_PASSWORD fail the smoke test (exit $rc)" test "$rc" -ne 0
+
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; API_PID=''
+start=$SECONDS
+SMOKE_RETRIES=2 SMOKE_RETRY_DELAY=0.2 SMOKE_EMAIL=x SMOKE_PASSWORD=y "$SMOKE" "$BASE" >"$WORK/down.out" 2>&1 && rc=0 || rc=$?
+check "an API that is down fails the smoke test (exit $rc)" test "$rc" -ne 0
+check "... saying it is unreachable" grep -q '^not ok - healthz: .* unreachable' "$WORK/down.out"
+check "... within the retry budget ($((SECONDS - start))s)" test $((SECONDS - start)) -lt 15
+
+"$SMOKE" >/dev/null 2>&1 && rc=0 || rc=$?
+check "no BASE_URL is a usage error (exit $rc)" test "$rc" -eq 2
+
+finish
