@@ -165,6 +165,10 @@ if [ "$env_ok" -eq 1 ]; then
   check_url DATABASE_URL 'postgres|postgresql' postgres POSTGRES_PASSWORD
   check_url REDIS_URL 'redis|rediss' redis REDIS_PASSWORD
 
+  driver=$(envf REPORTER_PORTAL_DRIVER webdriver)
+  if [ "$DEPLOY_ENV" = prod ] && [ "$driver" != webdriver ]; then
+    fail "REPORTER_PORTAL_DRIVER is $driver; production must use webdriver (fake is for tests)"
+  fi
   lf=$(envf LOG_FORMAT json)
   [[ $lf =~ ^(text|json)$ ]] || fail "LOG_FORMAT must be text or json"
   for k in MAX_ACTIVE_SELENIUM WORKER_REPLICAS BACKUP_KEEP; do
