@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole system locally with demo data: PostgreSQL and Redis (installed
-# and started if needed), migrations, demo users with reservations, and the
-# API. Prints the URL and the demo logins. Ctrl-C stops everything it started.
+# and started if needed), migrations, demo users with reservations and portal
+# credentials, the API, beat and two workers. Until the browser adapter lands
+# the workers drive the scripted fake portal (REPORTER_PORTAL_DRIVER=fake).
+# Prints the URL, the demo logins and how to trigger a slot. Ctrl-C stops
+# everything it started.
 #
 #   scripts/dev.sh            # build and run
 #   PORT=8001 scripts/dev.sh  # another API port
@@ -36,6 +39,8 @@ export REPORTER_CREDENTIALS_KEY
 export REPORTER_REDIS_PREFIX="reporter-dev"
 export REPORTER_API_BIND="127.0.0.1:$PORT"
 export RUST_LOG="${RUST_LOG:-info}"
+export REPORTER_PORTAL_DRIVER="${REPORTER_PORTAL_DRIVER:-fake}"
+export REPORTER_WORKER_CONCURRENCY="${REPORTER_WORKER_CONCURRENCY:-3}"
 
 log "building"
 cargo build --quiet --bins
@@ -58,10 +63,20 @@ DEMO_CUSTOMERS=(
   "cliente2@demo.test:demo-cliente:4200:9"
   "cliente3@demo.test:demo-cliente:12000:10"
 )
+FAKE_ACCOUNTS=""
+i=0
 for c in "${DEMO_CUSTOMERS[@]}"; do
   IFS=: read -r email pw monthly _ <<<"$c"
   create_user "$email" "$pw" "$monthly"
+  portal_email="portal$((i + 1))@demo.test"
+  printf '%s' "portal-$((i + 1))" | "$BIN/reporterctl" user set-portal-credentials --email "$email" --portal-email "$portal_email" >/dev/null
+  FAKE_ACCOUNTS+="${FAKE_ACCOUNTS:+,}{\"email\":\"$portal_email\",\"password\":\"portal-$((i + 1))\",\"orders\":$((300 * (i + 1))),\"stuck_every\":3}"
+  i=$((i + 1))
 done
+# The fake portal reads its accounts from Redis; day 1 until you advance it.
+redis-cli -h 127.0.0.1 -p "$REDIS_PORT" SET "$REPORTER_REDIS_PREFIX:fake:config" \
+  "{\"accounts\":[$FAKE_ACCOUNTS],\"report_delay_ms\":20}" >/dev/null
+redis-cli -h 127.0.0.1 -p "$REDIS_PORT" SETNX "$REPORTER_REDIS_PREFIX:fake:day" 1 >/dev/null
 
 PIDS=()
 cleanup() {
@@ -78,6 +93,9 @@ start() { # name command...
 }
 
 start api "$BIN/reporter-api"
+start beat "$BIN/reporter-beat"
+start worker1 "$BIN/reporter-worker"
+start worker2 "$BIN/reporter-worker"
 API="http://127.0.0.1:$PORT"
 for _ in $(seq 1 100); do curl -fsS "$API/api/v1/livez" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$API/api/v1/livez" >/dev/null || die "API did not start; see $DEV_DIR/logs/api.log"
@@ -104,6 +122,15 @@ cat <<MSG
     admin      $DEMO_ADMIN / $DEMO_ADMIN_PW
     customers  cliente1@demo.test, cliente2@demo.test, cliente3@demo.test / demo-cliente
 
-  Logs in $DEV_DIR/logs/. Ctrl-C stops everything.
+  Run a slot now (day 1 stores the baseline; then advance the fake portal's
+  day and run again to see stuck orders reported):
+    source <(scripts/dev-env.sh)     # same settings as this script
+    target/debug/reporterctl trigger-slot --hour 9 --date \$(date +%F)
+    redis-cli INCR $REPORTER_REDIS_PREFIX:fake:day
+    target/debug/reporterctl trigger-slot --hour 9 --date \$(date -d tomorrow +%F)
+    target/debug/reporterctl runs
+
+  Watch:  target/debug/reporterctl queues | semaphore | runs
+  Logs in $DEV_DIR/logs/ (api, beat, worker1, worker2). Ctrl-C stops everything.
 MSG
 wait

@@ -1,7 +1,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, admin, health, reservations, runs, slots};
+use crate::routes::{account, admin, health, operations, reservations, runs, slots};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,6 +12,8 @@ use crate::routes::{account, admin, health, reservations, runs, slots};
         reservations::get, reservations::create, reservations::change, reservations::delete,
         runs::list, runs::progress,
         admin::get_config, admin::change_config, admin::list_slots, admin::change_slot, admin::list_reservations,
+        operations::trigger_slot, operations::retry_range, operations::queues, operations::semaphore,
+        operations::reset_semaphore, operations::workers,
         health::healthz, health::livez, health::readyz,
     ),
     modifiers(&TokenAuth),

@@ -11,9 +11,7 @@ use redis::AsyncCommands;
 use reporter_core::jobs::{JobQueues, ProcessSlot};
 use tracing::{info, warn};
 
-pub fn last_tick_key(prefix: &str) -> String {
-    format!("{prefix}:beat:last_tick")
-}
+pub use reporter_core::fleet::last_tick_key;
 
 /// Start of the wall-clock hour containing `now` in `tz`.
 pub fn hour_start(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
@@ -75,15 +73,6 @@ pub async fn start_up(
             Ok(())
         }
     }
-}
-
-/// Minutes since the last tick any beat recorded, for health.
-pub async fn minutes_since_last_tick(
-    redis: &mut redis::aio::ConnectionManager,
-    prefix: &str,
-) -> redis::RedisResult<Option<i64>> {
-    let ts: Option<i64> = redis.get(last_tick_key(prefix)).await?;
-    Ok(ts.map(|t| (Utc::now().timestamp() - t) / 60))
 }
 
 #[cfg(test)]

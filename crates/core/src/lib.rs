@@ -6,6 +6,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod domain;
+pub mod fleet;
 pub mod jobs;
 pub mod models;
 pub mod password;

@@ -7,27 +7,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use redis::AsyncCommands;
-use serde::{Deserialize, Serialize};
+use reporter_core::fleet::{workers_key, WorkerBeat};
 use tracing::{info, warn};
 
 use crate::environment::Environment;
 
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 const REAP_EVERY: Duration = Duration::from_secs(5);
-
-pub fn fleet_key(prefix: &str) -> String {
-    format!("{prefix}:fleet:workers")
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WorkerBeat {
-    pub worker: String,
-    pub host: String,
-    pub pid: u32,
-    pub started_at: chrono::DateTime<Utc>,
-    pub last_seen: chrono::DateTime<Utc>,
-    pub doing: Vec<String>,
-}
 
 pub async fn beat_once(
     env: &Environment,
@@ -50,7 +36,7 @@ pub async fn beat_once(
     };
     let mut c = env.redis.clone();
     c.hset(
-        fleet_key(&env.settings.redis_prefix),
+        workers_key(&env.settings.redis_prefix),
         &env.worker_id,
         serde_json::to_string(&beat).expect("serializable"),
     )
@@ -60,7 +46,7 @@ pub async fn beat_once(
 pub async fn leave(env: &Environment) {
     let mut c = env.redis.clone();
     let _: Result<(), _> = c
-        .hdel(fleet_key(&env.settings.redis_prefix), &env.worker_id)
+        .hdel(workers_key(&env.settings.redis_prefix), &env.worker_id)
         .await;
 }
 

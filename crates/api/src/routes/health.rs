@@ -13,6 +13,9 @@ pub struct Health {
     pub status: Status,
     pub timestamp: DateTime<Utc>,
     pub checks: BTreeMap<&'static str, Probe>,
+    /// `workers` and `beat`: the job fleet.
+    #[schema(value_type = Object)]
+    pub fleet: BTreeMap<&'static str, serde_json::Value>,
 }
 
 async fn probe_all(state: &AppState) -> BTreeMap<&'static str, Probe> {
@@ -35,17 +38,62 @@ async fn probe_all(state: &AppState) -> BTreeMap<&'static str, Probe> {
     BTreeMap::from([("database", db), ("redis", redis)])
 }
 
+/// Workers alive in the last minute (none: degraded) and minutes since
+/// beat's last tick (degraded past 65, unhealthy past 130; never ticked yet:
+/// healthy, nothing to judge).
+async fn fleet_checks(state: &AppState) -> BTreeMap<&'static str, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    let Ok(mut conn) = state.redis().await else {
+        return out;
+    };
+    let prefix = &state.settings.redis_prefix;
+    if let Ok(w) = reporter_core::fleet::alive_workers(&mut conn, prefix, 60).await {
+        let status = if w.is_empty() {
+            Status::Degraded
+        } else {
+            Status::Healthy
+        };
+        out.insert(
+            "workers",
+            serde_json::json!({"status": status, "alive": w.len()}),
+        );
+    }
+    if let Ok(m) = reporter_core::fleet::minutes_since_last_tick(&mut conn, prefix).await {
+        let status = match m {
+            Some(m) if m > 130 => Status::Unhealthy,
+            Some(m) if m > 65 => Status::Degraded,
+            _ => Status::Healthy,
+        };
+        out.insert(
+            "beat",
+            serde_json::json!({"status": status, "minutes_since_last_tick": m}),
+        );
+    }
+    out
+}
+
 /// Dependencies with latency: `degraded` past 500 ms (DB) / 200 ms (Redis),
 /// 503 when `unhealthy`.
 #[utoipa::path(get, path = "/api/v1/healthz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let checks = probe_all(&state).await;
-    let status = checks::overall(checks.values().map(|p| &p.status));
+    let fleet = fleet_checks(&state).await;
+    let fleet_statuses: Vec<Status> = fleet
+        .values()
+        .filter_map(|v| serde_json::from_value(v["status"].clone()).ok())
+        .collect();
+    let status = checks::overall(
+        checks
+            .values()
+            .map(|p| &p.status)
+            .chain(fleet_statuses.iter()),
+    );
     let body = Health {
         status,
         timestamp: Utc::now(),
         checks,
+        fleet,
     };
     if status == Status::Unhealthy {
         HttpResponse::ServiceUnavailable().json(body)

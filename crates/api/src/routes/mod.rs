@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod docs;
 pub mod health;
+pub mod operations;
 pub mod reservations;
 pub mod runs;
 pub mod slots;
@@ -49,6 +50,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/reporter/admin/reservations",
                 web::get().to(admin::list_reservations),
+            )
+            .route(
+                "/reporter/admin/trigger-slot",
+                web::post().to(operations::trigger_slot),
+            )
+            .route(
+                "/reporter/admin/ranges/{id}/retry",
+                web::post().to(operations::retry_range),
+            )
+            .route("/reporter/admin/queues", web::get().to(operations::queues))
+            .route(
+                "/reporter/admin/semaphore",
+                web::get().to(operations::semaphore),
+            )
+            .route(
+                "/reporter/admin/semaphore/reset",
+                web::post().to(operations::reset_semaphore),
+            )
+            .route(
+                "/reporter/admin/workers",
+                web::get().to(operations::workers),
             )
             .route("/v1/healthz", web::get().to(health::healthz))
             .route("/v1/livez", web::get().to(health::livez))

@@ -124,3 +124,102 @@ async fn admin_changes_window_and_capacity_and_lists_reservations() {
     assert_eq!(s, 200);
     assert_eq!(all_slots.as_array().unwrap().len(), 24);
 }
+
+#[tokio::test]
+async fn operators_see_queues_semaphore_workers_and_can_trigger_a_slot() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_user("admin@example.com", 0, true);
+    let u = app.create_user("ana@example.com", 0, false);
+    for path in [
+        "/api/reporter/admin/queues/",
+        "/api/reporter/admin/semaphore/",
+        "/api/reporter/admin/workers/",
+    ] {
+        let (s, b) = app.call(Method::GET, path, Some(&u.token), None).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.call(Method::GET, path, Some(&admin.token), None).await;
+        assert_eq!(s, 200, "{path}: {b}");
+    }
+    let (_, sem) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/semaphore/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (sem["limit"].as_u64(), sem["in_use"].as_u64()),
+        (Some(6), Some(0))
+    );
+
+    let (s, t) = app
+        .call(
+            Method::POST,
+            "/api/reporter/admin/trigger-slot/",
+            Some(&admin.token),
+            Some(json!({"hour": 9, "date": "2026-11-02"})),
+        )
+        .await;
+    assert_eq!(s, 202, "{t}");
+    assert_eq!(t["scheduled_at"], "2026-11-02T14:00:00Z", "09:00 in Bogotá");
+    let (_, queues) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/queues/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    let ps = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == "process-slot")
+        .unwrap()
+        .clone();
+    // apalis-redis parks pushed jobs in `scheduled` until a worker fetches.
+    let queued =
+        |q: &serde_json::Value| q["waiting"].as_u64().unwrap() + q["scheduled"].as_u64().unwrap();
+    assert_eq!(queued(&ps), 1, "{queues}");
+    // Same hour again: the idempotency key keeps one job.
+    app.call(
+        Method::POST,
+        "/api/reporter/admin/trigger-slot/",
+        Some(&admin.token),
+        Some(json!({"hour": 9, "date": "2026-11-02"})),
+    )
+    .await;
+    let (_, queues) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/queues/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_eq!(queued(&queues[0]), 1, "{queues}");
+
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/reporter/admin/trigger-slot/",
+            Some(&admin.token),
+            Some(json!({"hour": 24})),
+        )
+        .await;
+    assert_error(s, &b, 400, "invalid_hour");
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/reporter/admin/ranges/999/retry/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    assert_error(s, &b, 404, "range_not_failed");
+
+    let (_, h) = app.call(Method::GET, "/api/v1/healthz", None, None).await;
+    assert_eq!(h["fleet"]["workers"]["alive"], 0, "{h}");
+    assert_eq!(h["status"], "degraded", "no workers alive: {h}");
+}

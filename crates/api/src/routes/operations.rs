@@ -1,0 +1,186 @@
+//! The operators' levers and gauges: trigger a slot, retry a failed range,
+//! queue depths, browser semaphore holders and the live worker fleet.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, TimeZone, Timelike, Utc};
+use reporter_core::browser_semaphore::{BrowserSemaphore, LeaseInfo};
+use reporter_core::fleet::{self, WorkerBeat};
+use reporter_core::jobs::{self, JobQueues, ProcessSlot, QueueStats, ReportRange};
+use reporter_core::models::pipeline;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+async fn redis(state: &AppState) -> Result<redis::aio::ConnectionManager, ApiError> {
+    state.redis().await.map_err(ApiError::unavailable)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSlot {
+    /// 0–23 in the reporter's time zone; default: the current hour.
+    pub hour: Option<u32>,
+    /// `YYYY-MM-DD`; default: today in the reporter's time zone.
+    #[schema(value_type = Option<String>)]
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Triggered {
+    pub scheduled_at: chrono::DateTime<Utc>,
+    pub hour_label: String,
+}
+
+/// Run a slot now. Idempotent like beat's job: a slot hour has one run.
+#[utoipa::path(post, path = "/api/reporter/admin/trigger-slot/", tag = "admin", request_body = TriggerSlot,
+    responses((status = 202, body = Triggered), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn trigger_slot(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    body: web::Json<TriggerSlot>,
+) -> Result<HttpResponse, ApiError> {
+    let tz = state.settings.timezone;
+    let now = Utc::now().with_timezone(&tz);
+    let hour = body.hour.unwrap_or_else(|| now.hour());
+    if hour > 23 {
+        return Err(ApiError::bad_request(
+            "invalid_hour",
+            "La hora debe estar entre 0 y 23",
+        ));
+    }
+    let date = body.date.unwrap_or_else(|| now.date_naive());
+    let local = date
+        .and_hms_opt(hour, 0, 0)
+        .ok_or_else(|| ApiError::bad_request("invalid_hour", "Hora inválida"))?;
+    let at = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_hour", "Esa hora no existe en la zona horaria")
+        })?
+        .with_timezone(&Utc);
+    let queues = JobQueues::new(redis(&state).await?, &state.settings.redis_prefix, 1);
+    queues
+        .push_process_slot(ProcessSlot::new(at))
+        .await
+        .map_err(ApiError::unavailable)?;
+    tracing::info!(user.id = admin.0.user_id, scheduled_at = %at, "slot triggered by an operator");
+    Ok(HttpResponse::Accepted().json(Triggered {
+        scheduled_at: at,
+        hour_label: reporter_core::domain::hour_label(hour as i32),
+    }))
+}
+
+/// A failed range goes back to pending with fresh attempts, and gets a job.
+#[utoipa::path(post, path = "/api/reporter/admin/ranges/{id}/retry/", tag = "admin", params(("id" = i64, Path)),
+    responses((status = 202), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn retry_range(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    state
+        .db(move |c| Ok(pipeline::retry_failed_range(c, id)?))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("range_not_failed", "No hay un rango fallido con ese id")
+        })?;
+    let queues = JobQueues::new(redis(&state).await?, &state.settings.redis_prefix, 1);
+    queues
+        .push_report_range(ReportRange::new(id), Duration::ZERO)
+        .await
+        .map_err(ApiError::unavailable)?;
+    tracing::info!(
+        user.id = admin.0.user_id,
+        range.id = id,
+        "failed range retried by an operator"
+    );
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"range_id": id, "status": "pending"})))
+}
+
+/// Waiting, scheduled, in-flight and dead jobs per queue.
+#[utoipa::path(get, path = "/api/reporter/admin/queues/", tag = "admin",
+    responses((status = 200, body = [QueueStats]), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn queues(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = redis(&state).await?;
+    let stats = jobs::queue_stats(&mut conn, &state.settings.redis_prefix)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(stats))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SemaphoreOut {
+    pub limit: u32,
+    pub in_use: usize,
+    #[schema(value_type = Vec<Object>)]
+    pub holders: Vec<LeaseInfo>,
+}
+
+/// Browser leases in use against `MAX_ACTIVE_SELENIUM`.
+#[utoipa::path(get, path = "/api/reporter/admin/semaphore/", tag = "admin",
+    responses((status = 200, body = SemaphoreOut), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn semaphore(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
+    let s = &state.settings;
+    let sem = BrowserSemaphore::new(
+        redis(&state).await?,
+        &s.redis_prefix,
+        s.max_active_selenium,
+        Duration::from_secs(s.semaphore_lease_secs),
+    );
+    let holders = sem.holders().await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(SemaphoreOut {
+        limit: s.max_active_selenium,
+        in_use: holders.len(),
+        holders,
+    }))
+}
+
+/// Clears every lease (holders lose theirs and stop).
+#[utoipa::path(post, path = "/api/reporter/admin/semaphore/reset/", tag = "admin",
+    responses((status = 204), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn reset_semaphore(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
+    let s = &state.settings;
+    let sem = BrowserSemaphore::new(
+        redis(&state).await?,
+        &s.redis_prefix,
+        s.max_active_selenium,
+        Duration::from_secs(s.semaphore_lease_secs),
+    );
+    sem.reset().await.map_err(ApiError::unavailable)?;
+    tracing::warn!(
+        user.id = admin.0.user_id,
+        "browser semaphore reset by an operator"
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Worker processes seen in the last minute, with what each is doing.
+#[utoipa::path(get, path = "/api/reporter/admin/workers/", tag = "admin",
+    responses((status = 200, body = [WorkerBeat]), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn workers(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = redis(&state).await?;
+    let w = fleet::alive_workers(&mut conn, &state.settings.redis_prefix, 60)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(w))
+}
