@@ -23,5 +23,13 @@ export RUST_BACKTRACE=1
 
 log "building"
 cargo build --workspace --all-targets --quiet
+status=0
 log "running cargo test"
-cargo test --workspace --no-fail-fast "$@"
+cargo test --workspace --no-fail-fast "$@" || status=$?
+# With no arguments, also the deploy tooling's tests (scripts, compose,
+# workflows, backup/restore round trip, smoke test against a live API).
+if [ $# -eq 0 ]; then
+  log "running tests/deploy"
+  bash tests/deploy/run.sh || status=$?
+fi
+exit "$status"

@@ -12,7 +12,7 @@ if ! pg_up || ! redis_up; then
   not_ok "PostgreSQL ($PG_ADMIN_URL) and Redis ($REDIS_TEST_URL) must be running"
   finish
 fi
-if ! ensure_bins reporter-api reporterctl; then
+if ! ensure_bins reporter-api reporterctl reporter-worker; then
   not_ok "reporter-api and reporterctl are not built and cargo build --bins failed"
   finish
 fi
@@ -24,6 +24,7 @@ WORK=$(mktemp -d)
 API_PID=''
 cleanup() {
   if [ -n "$API_PID" ]; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
+  if [ -n "${WORKER_PID:-}" ]; then kill "$WORKER_PID" 2>/dev/null || true; wait "$WORKER_PID" 2>/dev/null || true; fi
   drop_db "$DB"
   redis-cli -u "$REDIS_TEST_URL" --scan --pattern "rdt-smoke-${ID}*" 2>/dev/null \
     | xargs -r redis-cli -u "$REDIS_TEST_URL" del >/dev/null 2>&1 || true
@@ -50,6 +51,9 @@ check "reporterctl user create makes the smoke account" test "$rc" -eq 0
 
 "$BIN_DIR/reporter-api" >"$WORK/api.log" 2>&1 &
 API_PID=$!
+# A worker too, as in production: healthz is only "healthy" with a live fleet.
+REPORTER_PORTAL_DRIVER=fake "$BIN_DIR/reporter-worker" >"$WORK/worker.log" 2>&1 &
+WORKER_PID=$!
 BASE="http://127.0.0.1:$PORT"
 up=0
 for _ in $(seq 1 150); do
