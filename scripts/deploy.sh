@@ -230,10 +230,20 @@ restart_app() { # tag
 }
 
 # --- actions ------------------------------------------------------------------------------
+# Ctrl-C or SIGTERM in the middle of a deploy or rollback is recorded, so the
+# log and `status` tell the truth about what state was left behind.
+on_interrupt() { # action tag previous
+  trap - INT TERM
+  [ "$DRY_RUN" -eq 1 ] || record "$1" "$2" "$3" aborted "interrupted; services may run a mix of tags: run status"
+  die "interrupted during $1 of $2: check scripts/deploy.sh status --env $DEPLOY_ENV"
+}
+
 do_deploy() {
   prepare_state
   local prev
   prev=$(current_tag)
+  # shellcheck disable=SC2064 # the values are meant to be fixed now
+  trap "on_interrupt deploy '$TAG' '$prev'" INT TERM
   step "deploy $IMAGE:$TAG to $DEPLOY_ENV (project $PROJECT; running now: ${prev:-nothing recorded})"
 
   step "1/7 pre-deploy checks"
@@ -288,9 +298,15 @@ do_deploy() {
   fi
 
   warn "$TAG: $failure"
-  if [ -z "$prev" ] || [ "$prev" = "$TAG" ]; then
+  if [ -z "$prev" ]; then
     record deploy "$TAG" "$prev" failed "$failure; no previous release to roll back to"
     die "deploy of $TAG failed ($failure) and there is no previous known-good release to go back to"
+  fi
+  if [ "$prev" = "$TAG" ]; then
+    # A redeploy of the running tag (e.g. after an .env change): going back
+    # to an older release would not undo what changed, so a human decides.
+    record deploy "$TAG" "$prev" failed "$failure; redeploy of the running tag, not rolled back"
+    die "redeploy of $TAG failed ($failure); not rolling back to an older release automatically: check .env and docs/runbook.md, or scripts/deploy.sh rollback --env $DEPLOY_ENV"
   fi
   record deploy "$TAG" "$prev" rolled-back "$failure"
   log "rolling back automatically to $prev"
@@ -307,6 +323,8 @@ do_rollback() {
   local cur target
   cur=$(current_tag)
   target=${TAG:-$(previous_tag)}
+  # shellcheck disable=SC2064 # the values are meant to be fixed now
+  trap "on_interrupt rollback '$target' '$cur'" INT TERM
   [ -n "$target" ] || die "no previous known-good release of $DEPLOY_ENV in $LOG_FILE; give --tag TAG"
   [ "$target" != "$cur" ] || die "$DEPLOY_ENV already runs $target"
   step "roll back $DEPLOY_ENV from ${cur:-unknown} to $target (no migrations, no data change)"

@@ -249,6 +249,30 @@ check "... before beat and workers are touched" test "$(count $'^v8\t.* up -d --
 check "... and the stack is put back on v1" grep -qE $'^v1\tcompose .* up -d --no-deps api$' "$FAKE_DOCKER_LOG"
 check "... which is recorded" test "$(tail -n 2 "$LOG" | cut -f3,4,6 | tr '\t\n' ': ')" = "deploy:v8:rolled-back auto-rollback:v1:success "
 
+reset_calls
+FAKE_BAD_TAGS=v1 deploy deploy --env prod --tag v1 && rc=0 || rc=$?
+check "a failing redeploy of the running tag exits non-zero (exit $rc)" test "$rc" -ne 0
+check "... and does not roll back to an older release" test "$(count ' up -d --no-deps api$' "$FAKE_DOCKER_LOG")" = 1
+check "... saying why" grep -q 'not rolling back to an older release automatically' "$WORK/out"
+check "... v1 is still current" test "$("$DEPLOY" current --env prod)" = v1
+
+# An interrupted deploy is recorded as such.
+reset_calls
+cat >"$WORK/bin/slow-smoke" <<'FAKE'
+#!/usr/bin/env bash
+sleep 1
+FAKE
+chmod +x "$WORK/bin/slow-smoke"
+SMOKE_CMD="$WORK/bin/slow-smoke" "$DEPLOY" deploy --env prod --tag v10 >"$WORK/out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q '6/7 smoke' "$WORK/out" 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid" && rc=0 || rc=$?
+check "SIGTERM during a deploy stops it (exit $rc)" test "$rc" -ne 0
+check "... recorded as aborted, interrupted" test "$(last_record 4):$(last_record 6)" = v10:aborted
+SMOKE_BASE_URL=http://127.0.0.1:9 "$DEPLOY" status --env prod >"$WORK/status" 2>&1 || true
+check "... and status warns of the unfinished deploy" grep -q '^UNFINISHED: .*v10' "$WORK/status"
+
 # --- 9. the lock ---------------------------------------------------------------------------------------------------------------
 mkdir -p "$WORK/state"
 exec 8>"$WORK/state/prod.lock"
