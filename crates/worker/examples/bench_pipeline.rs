@@ -19,6 +19,9 @@ use test_support::{redis_url, unique_prefix, TestDb};
 
 const HOUR: u32 = 9;
 
+type Started = Option<chrono::DateTime<Utc>>;
+type Finished = Option<chrono::DateTime<Utc>>;
+
 fn slot_instant(date: NaiveDate) -> chrono::DateTime<Utc> {
     let tz: chrono_tz::Tz = "America/Bogota".parse().unwrap();
     tz.from_local_datetime(&date.and_hms_opt(HOUR, 0, 0).unwrap())
@@ -119,7 +122,7 @@ async fn run_day(s: &Setup, date: NaiveDate, day: i64) -> (Duration, Duration) {
     let mut c = s.db.connect();
     use reporter_core::schema::reporter_runs as r;
     loop {
-        let row: Option<(Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>)> = r::table
+        let row: Option<(Started, Finished)> = r::table
             .filter(r::scheduled_at.eq(slot_instant(date)))
             .select((r::started_at, r::finished_at))
             .first(&mut c)
