@@ -4,6 +4,7 @@ use std::time::Duration;
 use anyhow::Context;
 use reporter_core::config::Settings;
 use reporter_worker::environment::Environment;
+use reporter_worker::portal::webdriver::{WebDriverOptions, WebDriverPortal};
 use reporter_worker::portal::{fake::FakePortal, Portal};
 use reporter_worker::{fleet, runner};
 use tokio::sync::watch;
@@ -30,8 +31,14 @@ async fn main() -> anyhow::Result<()> {
 
     let portal: Arc<dyn Portal> = match settings.portal_driver.as_str() {
         "fake" => Arc::new(FakePortal::new(redis.clone(), &settings.redis_prefix)),
+        "webdriver" => {
+            let opts = WebDriverOptions::from_settings(&settings)
+                .map_err(|e| anyhow::anyhow!("REPORTER_PORTAL_PROFILE: {e}"))?;
+            info!(webdriver = %opts.webdriver_url, portal = %opts.portal_url, profile = %opts.profile.name, "browser adapter");
+            Arc::new(WebDriverPortal::new(opts))
+        }
         other => anyhow::bail!(
-            "REPORTER_PORTAL_DRIVER={other}: this build has no browser adapter yet; use `fake` (see docs/architecture.md)"
+            "REPORTER_PORTAL_DRIVER={other}: expected `webdriver` or `fake` (see docs/portal.md)"
         ),
     };
 

@@ -3,6 +3,7 @@
 //! scheduler tests and benchmarks.
 
 pub mod fake;
+pub mod webdriver;
 
 use async_trait::async_trait;
 use reporter_core::domain::OrderSnapshot;

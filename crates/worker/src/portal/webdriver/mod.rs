@@ -1,0 +1,711 @@
+//! The real portal adapter: a headless Chromium driven over WebDriver
+//! (thirtyfour) against a local chromedriver or a Selenium Grid.
+//!
+//! Every selector, path and form value comes from a [`Profile`]; the export
+//! is downloaded with reqwest using the browser session's cookies (works with
+//! a remote Grid too) and parsed by [`xlsx::parse_export`]. Waits are explicit:
+//! after a navigation or a submit the adapter polls the page until one of the
+//! expected elements appears, the HTTP status of the document is an error, or
+//! the element timeout passes. Nothing sleeps for a fixed time except the short
+//! back-off between retries of a page that answered 5xx.
+
+pub mod profile;
+pub mod xlsx;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reporter_core::config::Settings;
+use reporter_core::domain::OrderSnapshot;
+use reporter_core::models::pipeline::StuckOrder;
+use serde::Deserialize;
+use thirtyfour::prelude::*;
+use tracing::{debug, info, warn};
+
+pub use profile::Profile;
+
+use super::{Portal, PortalError, PortalSession, ReportReceipt, SessionContext};
+
+/// Default message of a report; see `REPORTER_REPORT_MESSAGE_TEMPLATE`.
+pub const DEFAULT_MESSAGE_TEMPLATE: &str = "Orden {order_id} sin movimiento desde el {order_date}: estado {status}, transportadora {carrier}, guía {tracking_number}.";
+
+/// Chromium flags for running in a container without network.
+pub const CHROME_ARGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-first-run",
+    "--window-size=1280,1024",
+];
+
+/// Everything the adapter needs; built from [`Settings`] by [`WebDriverOptions::from_settings`].
+#[derive(Debug, Clone)]
+pub struct WebDriverOptions {
+    pub webdriver_url: String,
+    pub portal_url: String,
+    pub profile: Profile,
+    pub page_load_timeout: Duration,
+    pub element_timeout: Duration,
+    pub chrome_binary: Option<String>,
+    pub artifacts_dir: PathBuf,
+    pub message_template: String,
+    /// Tries of one page (or one order's report) that answered 5xx or timed out.
+    pub page_attempts: u32,
+}
+
+impl WebDriverOptions {
+    pub fn from_settings(s: &Settings) -> Result<Self, String> {
+        Ok(WebDriverOptions {
+            webdriver_url: s.webdriver_url.trim_end_matches('/').to_string(),
+            portal_url: s.portal_url.trim_end_matches('/').to_string(),
+            profile: Profile::load(s.portal_profile.as_deref())?,
+            page_load_timeout: Duration::from_secs(s.page_load_timeout_secs),
+            element_timeout: Duration::from_secs(s.element_timeout_secs),
+            chrome_binary: s.chrome_binary.clone(),
+            artifacts_dir: PathBuf::from(&s.artifacts_dir),
+            message_template: s.report_message_template.clone(),
+            page_attempts: 4,
+        })
+    }
+}
+
+/// Fills the report message template.
+pub fn render_message(template: &str, order: &StuckOrder) -> String {
+    template
+        .replace("{order_id}", &order.order_id.to_string())
+        .replace("{order_date}", &order.order_date)
+        .replace("{status}", &order.status)
+        .replace("{carrier}", &order.carrier)
+        .replace("{tracking_number}", &order.tracking_number)
+}
+
+pub struct WebDriverPortal {
+    opts: Arc<WebDriverOptions>,
+    http: reqwest::Client,
+}
+
+impl WebDriverPortal {
+    pub fn new(opts: WebDriverOptions) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("reqwest client");
+        WebDriverPortal {
+            opts: Arc::new(opts),
+            http,
+        }
+    }
+
+    pub fn options(&self) -> &WebDriverOptions {
+        &self.opts
+    }
+
+    async fn new_driver(&self) -> Result<(WebDriver, PathBuf), PortalError> {
+        let mut caps = DesiredCapabilities::chrome();
+        let data_dir = std::env::temp_dir().join(format!(
+            "reporter-chrome-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let wd = |e: WebDriverError| PortalError::Transient(format!("browser capabilities: {e}"));
+        for a in CHROME_ARGS {
+            caps.add_arg(a).map_err(wd)?;
+        }
+        caps.add_arg(&format!("--user-data-dir={}", data_dir.display()))
+            .map_err(wd)?;
+        if let Some(bin) = &self.opts.chrome_binary {
+            caps.set_binary(bin).map_err(wd)?;
+        }
+        let driver = WebDriver::builder(self.opts.webdriver_url.as_str(), caps)
+            .request_timeout(self.opts.page_load_timeout + Duration::from_secs(30))
+            .await
+            .map_err(|e| {
+                PortalError::Transient(format!(
+                    "cannot start a browser session at {}: {e}",
+                    self.opts.webdriver_url
+                ))
+            })?;
+        if let Err(e) = driver
+            .set_page_load_timeout(self.opts.page_load_timeout)
+            .await
+        {
+            let _ = driver.quit().await;
+            return Err(PortalError::Transient(format!(
+                "set page-load timeout: {e}"
+            )));
+        }
+        Ok((driver, data_dir))
+    }
+}
+
+#[async_trait]
+impl Portal for WebDriverPortal {
+    async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &SessionContext,
+    ) -> Result<Box<dyn PortalSession>, PortalError> {
+        let started = Instant::now();
+        let (driver, data_dir) = self.new_driver().await?;
+        let id = driver.session_id().to_string();
+        let session = WebDriverSession {
+            driver: Some(driver),
+            id,
+            opts: self.opts.clone(),
+            http: self.http.clone(),
+            email: email.to_string(),
+            password: password.to_string(),
+            ctx: ctx.clone(),
+            data_dir,
+        };
+        match session.login_with_retries().await {
+            Ok(()) => {
+                info!(
+                    session = %session.id,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "logged in to the portal"
+                );
+                Ok(Box::new(session))
+            }
+            Err(e) => {
+                session.save_artifacts("login").await;
+                Box::new(session).close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn discard_session(&self, session_id: &str) {
+        discard(&self.http, &self.opts.webdriver_url, session_id).await;
+    }
+}
+
+async fn discard(http: &reqwest::Client, webdriver_url: &str, session_id: &str) {
+    let url = format!("{webdriver_url}/session/{session_id}");
+    match http
+        .delete(&url)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+    {
+        Ok(r) => info!(session = session_id, status = %r.status(), "deleted WebDriver session"),
+        Err(e) => warn!(session = session_id, error = %e, "could not delete WebDriver session"),
+    }
+}
+
+/// What the page looks like now (one script call).
+#[derive(Debug, Deserialize)]
+struct PageState {
+    /// The marker set before a submit is still there: same document.
+    marked: bool,
+    ready: String,
+    /// HTTP status of the document (0 = unknown).
+    status: u16,
+    path: String,
+    /// Which of the asked selectors are present.
+    found: Vec<bool>,
+}
+
+const STATE_JS: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+return {
+  marked: window.__reporterMark === true,
+  ready: document.readyState,
+  status: nav && nav.responseStatus ? nav.responseStatus : 0,
+  path: location.pathname,
+  found: arguments[0].map(function (s) { try { return document.querySelector(s) !== null; } catch (e) { return false; } }),
+};
+"#;
+
+/// How a step of a session failed.
+enum Step {
+    Portal(PortalError),
+    /// The portal sent the browser to the login page: the session expired.
+    LoggedOut,
+}
+
+impl From<PortalError> for Step {
+    fn from(e: PortalError) -> Self {
+        Step::Portal(e)
+    }
+}
+
+impl From<WebDriverError> for Step {
+    fn from(e: WebDriverError) -> Self {
+        Step::Portal(wd_err(e))
+    }
+}
+
+fn wd_err(e: WebDriverError) -> PortalError {
+    PortalError::Transient(format!("browser: {e}"))
+}
+
+pub struct WebDriverSession {
+    driver: Option<WebDriver>,
+    id: String,
+    opts: Arc<WebDriverOptions>,
+    http: reqwest::Client,
+    email: String,
+    password: String,
+    ctx: SessionContext,
+    data_dir: PathBuf,
+}
+
+impl WebDriverSession {
+    fn driver(&self) -> Result<&WebDriver, PortalError> {
+        self.driver
+            .as_ref()
+            .ok_or_else(|| PortalError::Transient("browser session already closed".into()))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.opts.portal_url, path)
+    }
+
+    fn profile(&self) -> &Profile {
+        &self.opts.profile
+    }
+
+    async fn goto(&self, path: &str) -> Result<(), PortalError> {
+        self.driver()?.goto(self.url(path)).await.map_err(wd_err)
+    }
+
+    async fn state(&self, selectors: &[&str]) -> Result<PageState, PortalError> {
+        let sels: Vec<serde_json::Value> = selectors.iter().map(|s| (*s).into()).collect();
+        let ret = self
+            .driver()?
+            .execute(STATE_JS, vec![serde_json::Value::Array(sels)])
+            .await
+            .map_err(wd_err)?;
+        serde_json::from_value(ret.json().clone())
+            .map_err(|e| PortalError::Transient(format!("page state: {e}")))
+    }
+
+    /// Waits until the page (a new document, if `new_document`) has loaded and
+    /// shows one of `selectors`, an HTTP error, or the login page.
+    async fn wait_page(
+        &self,
+        selectors: &[&str],
+        new_document: bool,
+    ) -> Result<PageState, PortalError> {
+        let deadline = Instant::now() + self.opts.element_timeout;
+        let login_path = self.profile().paths.login.clone();
+        loop {
+            let st = self.state(selectors).await?;
+            let loaded = st.ready == "complete" && !(new_document && st.marked);
+            if loaded && (st.found.iter().any(|f| *f) || st.status >= 400 || st.path == login_path)
+            {
+                return Ok(st);
+            }
+            if Instant::now() >= deadline {
+                return Err(PortalError::Transient(format!(
+                    "timed out after {:?} waiting for {} on {} (status {})",
+                    self.opts.element_timeout,
+                    selectors.join(" or "),
+                    st.path,
+                    st.status
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn mark_document(&self) -> Result<(), PortalError> {
+        self.driver()?
+            .execute("window.__reporterMark = true;", vec![])
+            .await
+            .map_err(wd_err)?;
+        Ok(())
+    }
+
+    async fn find(&self, css: &str) -> Result<WebElement, PortalError> {
+        self.driver()?
+            .query(By::Css(css))
+            .wait(self.opts.element_timeout, Duration::from_millis(50))
+            .first()
+            .await
+            .map_err(|e| PortalError::Transient(format!("element {css}: {e}")))
+    }
+
+    async fn login_once(&self) -> Result<(), PortalError> {
+        let p = self.profile().login.clone();
+        self.goto(&self.profile().paths.login.clone()).await?;
+        let st = self.wait_page(&[&p.form, &p.logged_in], false).await?;
+        if st.status >= 500 {
+            return Err(PortalError::Transient(format!(
+                "login page answered {}",
+                st.status
+            )));
+        }
+        if st.found.get(1) == Some(&true) && st.found.first() != Some(&true) {
+            return Ok(()); // already logged in
+        }
+        let email = self.find(&p.email).await?;
+        email.clear().await.map_err(wd_err)?;
+        email.send_keys(self.email.as_str()).await.map_err(wd_err)?;
+        let password = self.find(&p.password).await?;
+        password.clear().await.map_err(wd_err)?;
+        password
+            .send_keys(self.password.as_str())
+            .await
+            .map_err(wd_err)?;
+        self.mark_document().await?;
+        self.find(&p.submit).await?.click().await.map_err(wd_err)?;
+        let st = self.wait_page(&[&p.logged_in, &p.error], true).await?;
+        if st.found[0] {
+            return Ok(());
+        }
+        if st.found[1] {
+            let text = self.find(&p.error).await?.text().await.map_err(wd_err)?;
+            let norm = xlsx::normalize_header(&text);
+            return Err(if norm.contains(&xlsx::normalize_header(&p.blocked_text)) {
+                PortalError::Blocked
+            } else if norm.contains(&xlsx::normalize_header(&p.invalid_credentials_text)) {
+                PortalError::InvalidCredentials
+            } else {
+                PortalError::Permanent(format!("the portal refused the login: {text}"))
+            });
+        }
+        Err(PortalError::Transient(format!(
+            "login answered {} on {}",
+            st.status, st.path
+        )))
+    }
+
+    async fn login_with_retries(&self) -> Result<(), PortalError> {
+        retry(self.opts.page_attempts, "login", || self.login_once()).await
+    }
+
+    /// The export link's URL, from the orders page.
+    async fn export_url(&self) -> Result<String, Step> {
+        let p = self.profile().orders.clone();
+        self.goto(&self.profile().paths.orders.clone()).await?;
+        let st = self.wait_page(&[&p.export_link], false).await?;
+        if st.path == self.profile().paths.login {
+            return Err(Step::LoggedOut);
+        }
+        if st.status >= 400 {
+            return Err(
+                PortalError::Transient(format!("orders page answered {}", st.status)).into(),
+            );
+        }
+        let href = self
+            .find(&p.export_link)
+            .await?
+            .attr("href")
+            .await?
+            .ok_or_else(|| PortalError::Permanent(format!("{} has no href", p.export_link)))?;
+        let base = self.driver()?.current_url().await?;
+        Ok(base
+            .join(&href)
+            .map_err(|e| PortalError::Permanent(format!("export link {href:?}: {e}")))?
+            .to_string())
+    }
+
+    /// Downloads `url` with the browser's cookies and user agent.
+    async fn download(&self, url: &str) -> Result<Vec<u8>, Step> {
+        let d = self.driver()?;
+        let here = d.current_url().await?;
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        for c in d.get_all_cookies().await? {
+            let mut s = format!("{}={}", c.name, c.value);
+            if let Some(p) = &c.path {
+                s += &format!("; Path={p}");
+            }
+            if let Some(dm) = &c.domain {
+                s += &format!("; Domain={dm}");
+            }
+            jar.add_cookie_str(&s, &here);
+        }
+        let ua: String = d
+            .execute("return navigator.userAgent;", vec![])
+            .await?
+            .convert()?;
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .user_agent(ua)
+            .timeout(self.opts.page_load_timeout)
+            .build()
+            .map_err(|e| PortalError::Transient(format!("http client: {e}")))?;
+        let resp = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| PortalError::Transient(format!("export download: {e}")))?;
+        let status = resp.status();
+        if resp.url().path() == self.profile().paths.login {
+            return Err(Step::LoggedOut);
+        }
+        if status.is_server_error() {
+            return Err(PortalError::Transient(format!("export answered {status}")).into());
+        }
+        if !status.is_success() {
+            return Err(PortalError::Permanent(format!("export answered {status}")).into());
+        }
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| PortalError::Transient(format!("export download: {e}")))?;
+        Ok(bytes.to_vec())
+    }
+
+    async fn export_once(&self) -> Result<Vec<OrderSnapshot>, Step> {
+        let url = self.export_url().await?;
+        let bytes = self.download(&url).await?;
+        let started = Instant::now();
+        let rows = xlsx::parse_export(&bytes, &self.profile().export)?;
+        debug!(
+            rows = rows.len(),
+            bytes = bytes.len(),
+            parse_ms = started.elapsed().as_millis() as u64,
+            "export parsed"
+        );
+        Ok(rows)
+    }
+
+    async fn report_once(&self, order: &StuckOrder) -> Result<ReportReceipt, Step> {
+        let p = self.profile().order.clone();
+        let login_path = self.profile().paths.login.clone();
+        self.goto(&self.profile().order_path(order.order_id))
+            .await?;
+        let st = self
+            .wait_page(&[&p.already_reported, &p.report_form], false)
+            .await?;
+        if st.path == login_path {
+            return Err(Step::LoggedOut);
+        }
+        if st.found[0] {
+            return Ok(ReportReceipt {
+                ticket: self.ticket(&p.already_reported).await?,
+                already_reported: true,
+            });
+        }
+        if st.status == 404 {
+            return Err(PortalError::Permanent(format!(
+                "order {} not found on the portal (404)",
+                order.order_id
+            ))
+            .into());
+        }
+        if st.status >= 400 || !st.found[1] {
+            return Err(PortalError::Transient(format!(
+                "order page {} answered {}",
+                st.path, st.status
+            ))
+            .into());
+        }
+        let option = format!("{} option[value=\"{}\"]", p.reason, p.reason_value);
+        self.find(&option).await?.click().await?;
+        let message = self.find(&p.message).await?;
+        message.clear().await?;
+        message
+            .send_keys(render_message(&self.opts.message_template, order))
+            .await?;
+        self.mark_document().await?;
+        self.find(&p.submit).await?.click().await?;
+        let st = self
+            .wait_page(&[&p.report_ok, &p.already_reported], true)
+            .await?;
+        if st.found[0] {
+            return Ok(ReportReceipt {
+                ticket: self.ticket(&p.report_ok).await?,
+                already_reported: false,
+            });
+        }
+        if st.found[1] {
+            return Ok(ReportReceipt {
+                ticket: self.ticket(&p.already_reported).await?,
+                already_reported: true,
+            });
+        }
+        if st.path == login_path {
+            return Err(Step::LoggedOut);
+        }
+        Err(PortalError::Transient(format!(
+            "report of order {} answered {} on {}",
+            order.order_id, st.status, st.path
+        ))
+        .into())
+    }
+
+    async fn ticket(&self, css: &str) -> Result<String, PortalError> {
+        let attr = &self.profile().order.ticket_attribute;
+        self.find(css)
+            .await?
+            .attr(attr.as_str())
+            .await
+            .map_err(wd_err)?
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| PortalError::Permanent(format!("{css} has no {attr}")))
+    }
+
+    /// Runs `step` with retries of transient failures, logging in again once
+    /// if the portal sent the browser back to the login page.
+    async fn with_session<T, F, Fut>(&self, what: &str, mut step: F) -> Result<T, PortalError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Step>>,
+    {
+        let mut relogged = false;
+        let mut attempt = 1;
+        loop {
+            match step().await {
+                Ok(v) => return Ok(v),
+                Err(Step::LoggedOut) if !relogged => {
+                    info!(what, "portal session expired; logging in again");
+                    relogged = true;
+                    self.login_with_retries().await?;
+                }
+                Err(Step::LoggedOut) => {
+                    return Err(PortalError::Transient(format!(
+                        "{what}: sent back to the login page right after logging in again"
+                    )))
+                }
+                Err(Step::Portal(e)) if e.is_retryable() && attempt < self.opts.page_attempts => {
+                    debug!(what, attempt, error = %e, "retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(Step::Portal(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Saves a screenshot and the page source for a failure; best effort.
+    async fn save_artifacts(&self, what: &str) {
+        let Some(d) = &self.driver else { return };
+        let dir = self
+            .opts
+            .artifacts_dir
+            .join(format!("run-{}", self.ctx.run_id))
+            .join(format!("user-{}", self.ctx.user_id))
+            .join(match self.ctx.range_id {
+                Some(r) => format!("range-{r}"),
+                None => "range-download".to_string(),
+            });
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let base = dir.join(format!("{what}-{stamp}"));
+        if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+            warn!(dir = %dir.display(), error = %e, "cannot create the artifacts directory");
+            return;
+        }
+        let png = base.with_extension("png");
+        let html = base.with_extension("html");
+        match d.screenshot_as_png().await {
+            Ok(bytes) => {
+                if let Err(e) = tokio::fs::write(&png, bytes).await {
+                    warn!(path = %png.display(), error = %e, "cannot save screenshot");
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot take a screenshot"),
+        }
+        match d.source().await {
+            Ok(src) => {
+                if let Err(e) = tokio::fs::write(&html, src).await {
+                    warn!(path = %html.display(), error = %e, "cannot save page source");
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot read the page source"),
+        }
+        warn!(screenshot = %png.display(), page = %html.display(), "portal failure artifacts saved");
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200 * u64::from(attempt))
+}
+
+async fn retry<F, Fut>(attempts: u32, what: &str, mut f: F) -> Result<(), PortalError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), PortalError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match f().await {
+            Err(e) if e.is_retryable() && attempt < attempts => {
+                debug!(what, attempt, error = %e, "retrying");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            r => return r,
+        }
+    }
+}
+
+#[async_trait]
+impl PortalSession for WebDriverSession {
+    fn webdriver_session(&self) -> Option<String> {
+        Some(self.id.clone())
+    }
+
+    async fn export(&mut self) -> Result<Vec<OrderSnapshot>, PortalError> {
+        let r = self.with_session("export", || self.export_once()).await;
+        if let Err(e) = &r {
+            warn!(error = %e, "export failed");
+            self.save_artifacts("export").await;
+        }
+        r
+    }
+
+    async fn report(&mut self, order: &StuckOrder) -> Result<ReportReceipt, PortalError> {
+        let r = self
+            .with_session("report", || self.report_once(order))
+            .await;
+        if let Err(e) = &r {
+            warn!(order = order.order_id, error = %e, "report failed");
+            self.save_artifacts(&format!("order-{}", order.order_id))
+                .await;
+        }
+        r
+    }
+
+    async fn close(mut self: Box<Self>) {
+        if let Some(d) = self.driver.take() {
+            let quit = tokio::time::timeout(Duration::from_secs(30), d.quit()).await;
+            match quit {
+                Ok(Ok(())) => debug!(session = %self.id, "browser closed"),
+                Ok(Err(e)) => {
+                    warn!(session = %self.id, error = %e, "quit failed; deleting the session");
+                    discard(&self.http, &self.opts.webdriver_url, &self.id).await;
+                }
+                Err(_) => {
+                    warn!(session = %self.id, "quit timed out; deleting the session");
+                    discard(&self.http, &self.opts.webdriver_url, &self.id).await;
+                }
+            }
+        }
+        if self.data_dir.exists() {
+            let _ = tokio::fs::remove_dir_all(&self.data_dir).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_default_template() {
+        let o = StuckOrder {
+            position: 1,
+            order_id: 100001,
+            status: "EN_TRANSITO".into(),
+            carrier: "Servientrega".into(),
+            tracking_number: "SV1".into(),
+            order_date: "2026-10-01".into(),
+        };
+        assert_eq!(
+            render_message(DEFAULT_MESSAGE_TEMPLATE, &o),
+            "Orden 100001 sin movimiento desde el 2026-10-01: estado EN_TRANSITO, transportadora Servientrega, guía SV1."
+        );
+    }
+}
