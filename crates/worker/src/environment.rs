@@ -94,6 +94,25 @@ impl Environment {
         Duration::from_secs(self.settings.selenium_semaphore_ttl_secs)
     }
 
+    /// Takes a browser lease, then at once ends the WebDriver sessions of
+    /// any expired leases the acquisition purged, before this job opens its
+    /// own browser: so a dead holder's browser and ours overlap for
+    /// milliseconds, not until the next periodic reap.
+    pub async fn acquire_browser(
+        &self,
+        holder: reporter_core::browser_semaphore::Holder,
+    ) -> Result<
+        reporter_core::browser_semaphore::HeldLease,
+        reporter_core::browser_semaphore::SemaphoreError,
+    > {
+        let lease = self
+            .semaphore
+            .acquire_held(holder, self.semaphore_wait())
+            .await?;
+        crate::fleet::reap_once(self).await;
+        Ok(lease)
+    }
+
     pub fn doing(&self, job: &str, what: String) {
         self.current
             .lock()

@@ -93,11 +93,7 @@ async fn handle(
     };
 
     let holder = Holder::new(env.worker_id.clone(), format!("download-compare:{}", ru.id));
-    let lease = match env
-        .semaphore
-        .acquire_held(holder, env.semaphore_wait())
-        .await
-    {
+    let lease = match env.acquire_browser(holder).await {
         Ok(l) => l,
         Err(SemaphoreError::Timeout { waited }) => {
             info!(

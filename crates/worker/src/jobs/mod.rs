@@ -1,15 +1,17 @@
-//! One file per job kind. Handlers never return errors to apalis for
-//! retrying (see `reporter_core::jobs`): they retry by pushing a delayed job
-//! themselves, and only an unrecoverable failure to do even that aborts.
+//! One file per job kind. Business retries are the handlers' own (see
+//! `reporter_core::jobs`): they push a delayed job and end. What reaches
+//! apalis as an error is infrastructure failing under the handler (Redis or
+//! PostgreSQL gone); apalis-redis then runs the job again later, which is
+//! safe because every handler is idempotent.
 
 pub mod download_compare;
 pub mod process_slot;
 pub mod report_range;
 
-use apalis::prelude::{AbortError, BoxDynError};
+use apalis::prelude::BoxDynError;
 
-/// Ends a job for good (apalis' dead set), with the reason logged once here.
+/// An infrastructure failure: logged once here, retried by apalis later.
 pub(crate) fn abort(job: &str, e: impl std::fmt::Display) -> BoxDynError {
-    tracing::error!(job, error = %e, "job aborted");
-    AbortError::new(std::io::Error::other(e.to_string())).into()
+    tracing::error!(job, error = %e, "job failed; apalis will run it again");
+    Box::new(std::io::Error::other(e.to_string()))
 }

@@ -45,11 +45,7 @@ async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow:
         return recheck_later(env, job).await;
     }
     let holder = Holder::new(env.worker_id.clone(), key.to_string());
-    let lease = match env
-        .semaphore
-        .acquire_held(holder, env.semaphore_wait())
-        .await
-    {
+    let lease = match env.acquire_browser(holder).await {
         Ok(l) => l,
         Err(SemaphoreError::Timeout { .. }) => {
             return hand_back(env, job, Duration::from_secs(30)).await

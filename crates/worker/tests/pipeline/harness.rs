@@ -25,11 +25,18 @@ pub struct Pipeline {
 impl Pipeline {
     /// `accounts`: (orders, stuck_every, password ok?) per customer.
     pub async fn new(accounts: &[(u32, u32, bool)], extra_env: &[(&str, &str)]) -> Self {
+        Self::with_redis(accounts, extra_env, &redis_url()).await
+    }
+
+    /// Against a Redis of the test's own (e.g. one it restarts).
+    pub async fn with_redis(
+        accounts: &[(u32, u32, bool)],
+        extra_env: &[(&str, &str)],
+        redis_url: &str,
+    ) -> Self {
         let db = TestDb::new();
         let prefix = unique_prefix();
-        let redis = reporter_core::redis_conn::connect(&redis_url())
-            .await
-            .unwrap();
+        let redis = reporter_core::redis_conn::connect(redis_url).await.unwrap();
         let fake = FakePortal::new(redis.clone(), &prefix);
         let mut config = FakeConfig {
             report_delay_ms: 2,
@@ -78,6 +85,8 @@ impl Pipeline {
         }
         fake.configure(&config).await.unwrap();
         let mut env: Vec<(String, String)> = db.env_vars(&prefix);
+        env.retain(|(k, _)| k != "REDIS_URL");
+        env.push(("REDIS_URL".into(), redis_url.to_string()));
         for (k, v) in [
             ("REPORTER_PORTAL_DRIVER", "fake"),
             ("REPORTER_RANGE_SIZE", "50"),

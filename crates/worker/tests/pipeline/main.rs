@@ -6,4 +6,5 @@ mod harness;
 mod beat_and_trigger;
 mod drills;
 mod full_run;
+mod redis_restart;
 mod retries;

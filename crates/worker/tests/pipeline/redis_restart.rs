@@ -1,0 +1,139 @@
+//! Redis restarted mid-run (with its append-only file, as production runs
+//! it): workers reconnect and the run completes, every order reported once.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+struct PrivateRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("reporter-redis-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut r = PrivateRedis {
+            port,
+            dir,
+            child: None,
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH");
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "private redis did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM: Redis flushes its append-only file and exits; then it comes back.
+    fn restart(&mut self, down_for: Duration) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let _ = c.wait();
+        }
+        std::thread::sleep(down_for);
+        self.spawn();
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_run_workers_reconnect_and_the_run_completes() {
+    let mut redis = PrivateRedis::start();
+    let mut p = Pipeline::with_redis(&[(600, 2, true), (400, 2, true)], &[], &redis.url()).await;
+    let mut cfg = p.config.clone();
+    cfg.report_delay_ms = 10;
+    p.fake.configure(&cfg).await.unwrap();
+    p.start_worker();
+    p.start_worker();
+    p.fake.set_day(1).await.unwrap();
+    p.trigger(d("2026-11-02")).await;
+    assert_eq!(
+        p.wait_finished(d("2026-11-02"), Duration::from_secs(60))
+            .await,
+        "completed"
+    );
+    p.fake.set_day(2).await.unwrap();
+    p.trigger(d("2026-11-03")).await;
+    let start = Instant::now();
+    while p.ledger_count() < 50 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "reports did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    redis.restart(Duration::from_secs(2));
+    assert_eq!(
+        p.wait_finished(d("2026-11-03"), Duration::from_secs(180))
+            .await,
+        "completed"
+    );
+    // The test's own connection broke too; its first call after the restart
+    // fails, then it reconnects.
+    let start = Instant::now();
+    while p.fake.stats().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "test connection did not recover"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        p.fake.reports().await.unwrap(),
+        p.expected_reports(2, &[true, true])
+    );
+    assert_eq!(p.fake.stats().await.unwrap().duplicate_reports, 0);
+}
