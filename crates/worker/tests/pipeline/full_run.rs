@@ -45,3 +45,33 @@ async fn an_hour_without_reservations_yields_a_completed_empty_run() {
         .await;
     assert_eq!(status, "completed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_limit_holds_with_many_contending_jobs_across_three_processes() {
+    // 3 processes × 4 concurrent jobs = 12 contenders for 2 browsers, over
+    // 40 small ranges; sessions are counted at the fake portal itself.
+    let mut p = Pipeline::new(
+        &[(200, 2, true), (200, 2, true)],
+        &[
+            ("MAX_ACTIVE_SELENIUM", "2"),
+            ("REPORTER_WORKER_CONCURRENCY", "4"),
+            ("REPORTER_RANGE_SIZE", "5"),
+        ],
+    )
+    .await;
+    for _ in 0..3 {
+        p.start_worker();
+    }
+    let (_, s2) = p.run_two_days(d("2026-11-02"), d("2026-11-03")).await;
+    assert_eq!(s2, "completed");
+    let stats = p.fake.stats().await.unwrap();
+    assert_eq!(
+        stats.max_open_sessions, 2,
+        "never more than MAX_ACTIVE_SELENIUM sessions, and the limit was reached"
+    );
+    assert_eq!(stats.duplicate_reports, 0);
+    assert_eq!(
+        p.fake.reports().await.unwrap(),
+        p.expected_reports(2, &[true, true])
+    );
+}
