@@ -26,6 +26,8 @@ pub fn serve(
     listener: TcpListener,
     workers: Option<usize>,
 ) -> std::io::Result<Server> {
+    // Install the recorder before the first request is counted.
+    reporter_core::metrics::recorder();
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -36,6 +38,7 @@ pub fn serve(
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .wrap(ErrorHandlers::new().default_handler(json_errors::ensure_json_body))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(actix_web::middleware::from_fn(routes::metrics::record))
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(routes::configure)
             .default_service(web::to(json_errors::route_not_found))

@@ -55,6 +55,7 @@ pub async fn enqueue_hour(
     let _: () = redis
         .set(last_tick_key(prefix), Utc::now().timestamp())
         .await?;
+    metrics::counter!("reporter_beat_ticks_total").increment(1);
     info!(scheduled_at = %scheduled_at, "slot job enqueued");
     Ok(())
 }

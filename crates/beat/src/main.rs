@@ -36,6 +36,12 @@ async fn main() -> anyhow::Result<()> {
     let prefix = settings.redis_prefix.clone();
     let queues = JobQueues::new(redis.clone(), &prefix, 1);
     let tz = settings.timezone;
+    if let Some(addr) = &settings.metrics_bind {
+        let addr = addr
+            .parse()
+            .context("REPORTER_METRICS_BIND must be host:port")?;
+        reporter_core::metrics::serve(addr).context("serve metrics")?;
+    }
 
     reporter_beat::start_up(
         &queues,

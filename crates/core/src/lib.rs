@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod fleet;
 pub mod jobs;
+pub mod metrics;
 pub mod models;
 pub mod password;
 pub mod progress;

@@ -56,6 +56,12 @@ async fn main() -> anyhow::Result<()> {
         info!("shutdown requested: finishing current orders, handing the rest back");
         let _ = stop_tx.send(true);
     });
+    if let Some(addr) = &settings.metrics_bind {
+        let addr = addr
+            .parse()
+            .context("REPORTER_METRICS_BIND must be host:port")?;
+        reporter_core::metrics::serve(addr).context("serve metrics")?;
+    }
     let background = fleet::spawn_background(env.clone());
     info!(worker = %worker_id, concurrency = settings.worker_concurrency, max_browsers = settings.max_active_selenium, "reporter-worker started");
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod docs;
 pub mod health;
+pub mod metrics;
 pub mod operations;
 pub mod reservations;
 pub mod runs;
@@ -14,6 +15,7 @@ use actix_web::web;
 /// Paths are registered without the trailing slash; `NormalizePath` trims
 /// it, so `/api/reporter/slots/` (old clients) and `/api/reporter/slots` both work.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics::render));
     cfg.service(
         web::scope("/api")
             .route("/auth/login", web::post().to(account::login))

@@ -82,3 +82,31 @@ async fn openapi_document_lists_every_endpoint_and_docs_page_is_self_contained()
     );
     assert!(!html.contains("cdn"), "docs page must not use a CDN");
 }
+
+#[tokio::test]
+async fn metrics_expose_http_counters_and_system_gauges_in_prometheus_format() {
+    let app = TestApp::spawn().await;
+    let u = app.create_user("ana@example.com", 0, false);
+    assert_eq!(
+        app.call(Method::GET, "/api/reporter/slots/", Some(&u.token), None)
+            .await
+            .0,
+        200
+    );
+    let res = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    for needle in [
+        "http_requests_total{",
+        "route=\"/api/reporter/slots\"",
+        "http_request_duration_seconds_bucket",
+        "reporter_queue_jobs{",
+        "reporter_browser_leases_limit 6",
+        "reporter_runs{",
+    ] {
+        assert!(
+            body.contains(needle),
+            "{needle} missing from /metrics:\n{body}"
+        );
+    }
+}

@@ -46,6 +46,7 @@ pub async fn run(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<()
     );
     let r = handle(&env, job, ru, run).instrument(span).await;
     env.done(&key);
+    super::count_outcome(DownloadCompare::KIND, r.is_ok());
     r.map_err(|e| super::abort("download-compare", e))
 }
 
@@ -169,6 +170,7 @@ async fn handle(
                 progress::retrying(attempt, DownloadCompare::MAX_ATTEMPTS - 1),
             )
             .await?;
+            super::count_retry(DownloadCompare::KIND);
             let next = DownloadCompare {
                 run_user_id: ru.id,
                 attempt: attempt + 1,

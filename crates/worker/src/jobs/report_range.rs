@@ -30,6 +30,7 @@ pub async fn run(job: ReportRange, env: Data<Arc<Environment>>) -> Result<(), Bo
     let key = format!("report-range:{}:{}", job.range_id, job.push);
     let r = handle(&env, &job, &key).await;
     env.done(&key);
+    super::count_outcome(ReportRange::KIND, r.is_ok());
     r.map_err(|e| super::abort("report-range", e))
 }
 
@@ -72,9 +73,12 @@ async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow:
         range.end = taken.range_end,
         fence = lock.lock.fence
     );
+    let range_started = std::time::Instant::now();
     let outcome = report(env, &lease, &lock, &taken)
         .instrument(span.clone())
         .await;
+    metrics::histogram!("reporter_range_duration_seconds")
+        .record(range_started.elapsed().as_secs_f64());
     lock.release(&env.range_locks).await;
     let _ = lease.release().await;
     async {
@@ -201,6 +205,7 @@ async fn report(
             let status = pipeline_release(env, t2, fence, Some((e.to_string(), permanent))).await?;
             warn!(error = %e, status = ?status, attempts = t.attempts, "range attempt failed");
             if status == Some("pending") {
+                super::count_retry(ReportRange::KIND);
                 let delay = Duration::from_secs(env.settings.range_retry_secs);
                 env.queues
                     .push_report_range(
@@ -299,8 +304,13 @@ async fn report_orders(
             stop = s;
             break;
         }
+        let started = std::time::Instant::now();
         match session.report(order).await {
             Ok(receipt) => {
+                metrics::histogram!("reporter_order_report_duration_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("reporter_orders_reported_total", "already_reported" => if receipt.already_reported { "true" } else { "false" })
+                    .increment(1);
                 let (t2, o2) = (t.clone(), order.clone());
                 let write = env
                     .db(move |c| {

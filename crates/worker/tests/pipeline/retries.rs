@@ -6,7 +6,13 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_portal_failing_twice_then_succeeding_completes_the_run() {
-    let mut p = Pipeline::new(&[(120, 2, true)], &[]).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut p = Pipeline::new(&[(120, 2, true)], &[("REPORTER_METRICS_BIND", &bind)]).await;
     p.start_worker();
     p.fake
         .fail_next("export", "cliente0@portal.test", 2)
@@ -35,6 +41,17 @@ async fn a_portal_failing_twice_then_succeeding_completes_the_run() {
         p.expected_reports(2, &[true])
     );
     assert_eq!(p.fake.stats().await.unwrap().duplicate_reports, 0);
+    let metrics = http_get(&bind, "/metrics");
+    for needle in [
+        "reporter_orders_reported_total",
+        "reporter_job_retries_total{queue=\"download-compare\"} 2",
+        "reporter_range_duration_seconds_bucket",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "{needle} missing from worker metrics:\n{metrics}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,4 +79,14 @@ async fn rejected_credentials_fail_that_user_at_once_and_the_run_still_finishes(
         assert_eq!(msg, "No pudimos entrar al portal: credenciales inválidas");
         assert_eq!(attempts, 1, "no retries for rejected credentials");
     }
+}
+
+/// A bare HTTP GET (the worker's metrics listener), without an HTTP client dependency.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }
