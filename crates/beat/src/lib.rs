@@ -105,3 +105,52 @@ mod tests {
         assert_eq!(catch_up(at(31), tz, 30), Err(at(0)));
     }
 }
+
+/// Each tick, re-enqueue work whose job may have been lost: a pending
+/// download-compare gets a job with its next attempt's idempotency key (a
+/// no-op if that job exists); each open range gets one more report-range job
+/// (surplus range jobs find nothing to take and end).
+pub async fn sweep(
+    queues: &JobQueues,
+    pool: &reporter_core::db::DbPool,
+    stale_after: Duration,
+) -> anyhow::Result<(usize, usize)> {
+    use reporter_core::jobs::{DownloadCompare, ReportRange};
+    let pool = pool.clone();
+    let cutoff = Utc::now() - stale_after;
+    let (users, ranges) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut c = pool.get()?;
+        Ok(reporter_core::models::pipeline::sweep_candidates(
+            &mut c, cutoff,
+        )?)
+    })
+    .await??;
+    for (run_user_id, attempts) in &users {
+        let job = DownloadCompare {
+            run_user_id: *run_user_id,
+            attempt: (*attempts as u32).max(1),
+        };
+        queues
+            .push_download_compare(job, std::time::Duration::ZERO)
+            .await?;
+    }
+    for id in &ranges {
+        queues
+            .push_report_range(
+                ReportRange {
+                    range_id: *id,
+                    push: 9000,
+                },
+                std::time::Duration::ZERO,
+            )
+            .await?;
+    }
+    if !users.is_empty() || !ranges.is_empty() {
+        warn!(
+            download_compare = users.len(),
+            ranges = ranges.len(),
+            "sweep re-enqueued open work"
+        );
+    }
+    Ok((users.len(), ranges.len()))
+}

@@ -12,6 +12,7 @@ use tracing::info;
 #[derive(Clone)]
 struct BeatState {
     queues: JobQueues,
+    pool: reporter_core::db::DbPool,
     redis: redis::aio::ConnectionManager,
     prefix: String,
 }
@@ -23,6 +24,12 @@ async fn on_tick(tick: Tick<Tz>, state: Data<BeatState>) -> Result<(), BoxDynErr
         .ok_or("tick out of range")?;
     let mut redis = state.redis.clone();
     reporter_beat::enqueue_hour(&state.queues, &mut redis, &state.prefix, scheduled_at).await?;
+    // Best effort: a sweep failure must not cost the next hour's tick.
+    if let Err(e) =
+        reporter_beat::sweep(&state.queues, &state.pool, chrono::Duration::minutes(10)).await
+    {
+        tracing::warn!(error = %e, "sweep failed");
+    }
     Ok(())
 }
 
@@ -51,6 +58,10 @@ async fn main() -> anyhow::Result<()> {
         settings.beat_catchup_minutes,
     )
     .await?;
+    let pool = reporter_core::db::build_pool_lazy(settings.database_url(), 2);
+    if let Err(e) = reporter_beat::sweep(&queues, &pool, chrono::Duration::minutes(10)).await {
+        tracing::warn!(error = %e, "start-up sweep failed");
+    }
 
     // cron 0.17: SEC MIN HOUR DOM MON DOW; evaluated in the reporter's zone.
     let schedule = cron::Schedule::from_str("0 0 * * * *").expect("valid cron expression");
@@ -63,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
     .backend(CronScheduler::new(schedule).with_timezone(tz))
     .data(BeatState {
         queues,
+        pool,
         redis,
         prefix,
     })

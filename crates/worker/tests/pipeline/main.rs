@@ -8,3 +8,4 @@ mod drills;
 mod full_run;
 mod redis_restart;
 mod retries;
+mod sweep;
