@@ -75,3 +75,34 @@ async fn the_browser_limit_holds_with_many_contending_jobs_across_three_processe
         p.expected_reports(2, &[true, true])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranges_of_heavier_customers_are_reported_first() {
+    use diesel::prelude::*;
+    use reporter_core::schema::{reporter_order_reports as o, reporter_reservations as r};
+    // One browser and one job at a time, so the order of ranges is the
+    // order of claims. Customer i has weight [1, 2, 3][i % 3].
+    let mut p = Pipeline::new(
+        &[(100, 2, true), (100, 2, true), (100, 2, true)],
+        &[
+            ("MAX_ACTIVE_SELENIUM", "1"),
+            ("REPORTER_WORKER_CONCURRENCY", "1"),
+            ("REPORTER_RANGE_SIZE", "10"),
+        ],
+    )
+    .await;
+    p.start_worker();
+    let (_, s2) = p.run_two_days(d("2026-11-02"), d("2026-11-03")).await;
+    assert_eq!(s2, "completed");
+    let rows: Vec<(i32, chrono::DateTime<chrono::Utc>)> = o::table
+        .inner_join(r::table.on(r::user_id.eq(o::user_id)))
+        .select((r::calculated_weight, o::reported_at))
+        .order(o::id)
+        .load(&mut p.db.connect())
+        .unwrap();
+    let weights: Vec<i32> = rows.iter().map(|(w, _)| *w).collect();
+    let mut sorted = weights.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(weights, sorted, "reports in weight order 3, 2, 1");
+    assert_eq!(weights.len(), 150);
+}
