@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -27,7 +27,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Browser tests run one at a time: two cores do not hold several fleets
 /// of Chromium without timing out.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct Options {
     pub accounts: usize,
@@ -66,7 +66,7 @@ pub struct BrowserPipeline {
     log_dir: PathBuf,
     sampler_stop: Arc<AtomicBool>,
     pub max_sessions: Arc<AtomicUsize>,
-    _serial: MutexGuard<'static, ()>,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
 fn free_port() -> u16 {
@@ -99,7 +99,7 @@ pub fn live_browsers(tmp: &std::path::Path) -> BTreeSet<String> {
 
 impl BrowserPipeline {
     pub async fn new(o: Options) -> Self {
-        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let serial = SERIAL.lock().await;
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists(),
             "{CHROMEDRIVER} is missing: install chromium and chromium-driver (scripts/test.sh does)"
