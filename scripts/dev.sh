@@ -24,6 +24,7 @@ mkdir -p "$DEV_DIR/logs"
 ensure_build_deps
 ensure_postgres
 ensure_redis
+ensure_chromium
 
 DEV_DB=reporter_dev
 psql "$PG_ADMIN_URL" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DEV_DB'" | grep -q 1 \

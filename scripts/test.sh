@@ -16,6 +16,7 @@ fi
 ensure_build_deps
 ensure_postgres
 ensure_redis
+ensure_chromium
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_ADMIN_URL}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-$REDIS_BASE_URL}"
