@@ -533,46 +533,47 @@ pub fn record_report(
     ticket: &str,
     already_reported: bool,
 ) -> QueryResult<LedgerWrite> {
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = BigInt)]
+        owned: i64,
+        #[diesel(sql_type = BigInt)]
+        inserted: i64,
+    }
     let date = t
         .business_date
         .unwrap_or_else(|| t.scheduled_at.date_naive());
-    conn.transaction(|conn| {
-        let owned = diesel::update(ranges::table.find(t.range_id))
-            .filter(ranges::fence.eq(fence))
-            .filter(ranges::status.eq("processing"))
-            .set(ranges::orders_reported.eq(ranges::orders_reported + 1))
-            .execute(conn)?;
-        if owned == 0 {
-            return Ok(LedgerWrite::Fenced);
-        }
-        let n = diesel::insert_into(reports::table)
-            .values((
-                reports::user_id.eq(t.user_id),
-                reports::order_id.eq(order.order_id),
-                reports::business_date.eq(date),
-                reports::run_user_id.eq(t.run_user_id),
-                reports::range_id.eq(t.range_id),
-                reports::ticket.eq(ticket),
-                reports::outcome.eq(if already_reported {
-                    "already_reported"
-                } else {
-                    "reported"
-                }),
-                reports::status.eq(&order.status),
-                reports::carrier.eq(&order.carrier),
-                reports::tracking_number.eq(&order.tracking_number),
-            ))
-            .on_conflict((reports::user_id, reports::order_id, reports::business_date))
-            .do_nothing()
-            .execute(conn)?;
-        if n == 0 {
-            // Undo the count: the report was somebody else's.
-            diesel::update(ranges::table.find(t.range_id))
-                .set(ranges::orders_reported.eq(ranges::orders_reported - 1))
-                .execute(conn)?;
-            return Ok(LedgerWrite::AlreadyThere);
-        }
-        Ok(LedgerWrite::Recorded)
+    // One statement, one round trip (this runs once per reported order): the
+    // range row is locked and must still carry our fence, so a takeover
+    // (which updates the fence) either waits for us or refuses us.
+    let w: Written = diesel::sql_query(
+        "WITH owned AS (
+            SELECT id FROM reporter_ranges
+             WHERE id = $1 AND fence = $2 AND status = 'processing' FOR UPDATE),
+         ins AS (
+            INSERT INTO reporter_order_reports
+                   (user_id, order_id, business_date, run_user_id, range_id, ticket, outcome, status, carrier, tracking_number)
+            SELECT $3, $4, $5, $6, owned.id, $7, $8, $9, $10, $11 FROM owned
+            ON CONFLICT (user_id, order_id, business_date) DO NOTHING
+            RETURNING id)
+         SELECT (SELECT count(*) FROM owned) AS owned, (SELECT count(*) FROM ins) AS inserted",
+    )
+    .bind::<BigInt, _>(t.range_id)
+    .bind::<BigInt, _>(fence)
+    .bind::<BigInt, _>(t.user_id)
+    .bind::<BigInt, _>(order.order_id)
+    .bind::<Date, _>(date)
+    .bind::<BigInt, _>(t.run_user_id)
+    .bind::<Text, _>(ticket)
+    .bind::<Text, _>(if already_reported { "already_reported" } else { "reported" })
+    .bind::<Text, _>(&order.status)
+    .bind::<Text, _>(&order.carrier)
+    .bind::<Text, _>(&order.tracking_number)
+    .get_result(conn)?;
+    Ok(match (w.owned, w.inserted) {
+        (0, _) => LedgerWrite::Fenced,
+        (_, 0) => LedgerWrite::AlreadyThere,
+        _ => LedgerWrite::Recorded,
     })
 }
 
@@ -584,6 +585,10 @@ pub fn complete_range(
     fence: i64,
 ) -> QueryResult<Option<(i32, i32)>> {
     conn.transaction(|conn| {
+        let reported: i64 = reports::table
+            .filter(reports::range_id.eq(t.range_id))
+            .count()
+            .get_result(conn)?;
         let n = diesel::update(ranges::table.find(t.range_id))
             .filter(ranges::fence.eq(fence))
             .filter(ranges::status.eq("processing"))
@@ -591,6 +596,7 @@ pub fn complete_range(
                 ranges::status.eq("completed"),
                 ranges::completed_at.eq(diesel::dsl::now),
                 ranges::error.eq(None::<String>),
+                ranges::orders_reported.eq(reported as i32),
             ))
             .execute(conn)?;
         if n == 0 {
