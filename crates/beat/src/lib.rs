@@ -76,36 +76,6 @@ pub async fn start_up(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hour_start_is_local_wall_clock() {
-        let tz: Tz = "America/Bogota".parse().unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 15, 42, 10).unwrap(); // 10:42 in Bogotá
-        assert_eq!(
-            hour_start(now, tz),
-            Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap()
-        );
-        let kolkata: Tz = "Asia/Kolkata".parse().unwrap(); // +05:30
-        let s = hour_start(now, kolkata);
-        assert_eq!(
-            s.with_timezone(&kolkata).format("%M:%S").to_string(),
-            "00:00"
-        );
-    }
-
-    #[test]
-    fn catch_up_only_within_the_window() {
-        let tz: Tz = "America/Bogota".parse().unwrap();
-        let at = |m| Utc.with_ymd_and_hms(2026, 11, 23, 15, m, 0).unwrap();
-        assert_eq!(catch_up(at(29), tz, 30), Ok(at(0)));
-        assert_eq!(catch_up(at(30), tz, 30), Ok(at(0)));
-        assert_eq!(catch_up(at(31), tz, 30), Err(at(0)));
-    }
-}
-
 /// Each tick, re-enqueue work whose job may have been lost: a pending
 /// download-compare gets a job with its next attempt's idempotency key (a
 /// no-op if that job exists); each open range gets one more report-range job
@@ -153,4 +123,34 @@ pub async fn sweep(
         );
     }
     Ok((users.len(), ranges.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hour_start_is_local_wall_clock() {
+        let tz: Tz = "America/Bogota".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 15, 42, 10).unwrap(); // 10:42 in Bogotá
+        assert_eq!(
+            hour_start(now, tz),
+            Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap()
+        );
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap(); // +05:30
+        let s = hour_start(now, kolkata);
+        assert_eq!(
+            s.with_timezone(&kolkata).format("%M:%S").to_string(),
+            "00:00"
+        );
+    }
+
+    #[test]
+    fn catch_up_only_within_the_window() {
+        let tz: Tz = "America/Bogota".parse().unwrap();
+        let at = |m| Utc.with_ymd_and_hms(2026, 11, 23, 15, m, 0).unwrap();
+        assert_eq!(catch_up(at(29), tz, 30), Ok(at(0)));
+        assert_eq!(catch_up(at(30), tz, 30), Ok(at(0)));
+        assert_eq!(catch_up(at(31), tz, 30), Err(at(0)));
+    }
 }

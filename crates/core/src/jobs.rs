@@ -88,9 +88,13 @@ pub fn queue_name(prefix: &str, kind: &str) -> String {
 pub const ALL_KINDS: [&str; 3] = [ProcessSlot::KIND, DownloadCompare::KIND, ReportRange::KIND];
 
 /// How long a worker may stay silent before its in-flight jobs are handed
-/// to another worker: heartbeat × missed beats.
+/// to another worker: heartbeat × missed beats = 60 s. apalis sends the
+/// heartbeat from the worker's polling loop, which pauses while every job
+/// slot is busy, so this must exceed the longest job a slot may hold (a
+/// 100-order range at ~0.3 s per order); a killed worker's ranges are still
+/// taken over after their 60 s lock expires.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
-pub const MISSED_HEARTBEATS: usize = 4;
+pub const MISSED_HEARTBEATS: usize = 12;
 
 fn storage<T>(conn: ConnectionManager, prefix: &str, kind: &str, batch: usize) -> RedisStorage<T> {
     RedisStorage::new(conn).with_config(

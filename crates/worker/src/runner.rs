@@ -28,29 +28,36 @@ pub async fn run(
     let (q1, q2, q3) = (q.clone(), q.clone(), q);
     let (i1, i2, i3) = (id.clone(), id.clone(), id);
     Monitor::new()
-        .register(move |_| {
-            WorkerBuilder::new(format!("{i1}-process-slot"))
+        .register(move |restarts| {
+            WorkerBuilder::new(format!("{i1}-process-slot-r{restarts}"))
                 .backend(q1.process_slot.clone().poll_with_interval(POLL))
                 .concurrency(1)
                 .catch_panic()
                 .data(e1.clone())
                 .build(jobs::process_slot::run)
         })
-        .register(move |_| {
-            WorkerBuilder::new(format!("{i2}-download-compare"))
+        .register(move |restarts| {
+            WorkerBuilder::new(format!("{i2}-download-compare-r{restarts}"))
                 .backend(q2.download_compare.clone().poll_with_interval(POLL))
                 .concurrency(n)
                 .catch_panic()
                 .data(e2.clone())
                 .build(jobs::download_compare::run)
         })
-        .register(move |_| {
-            WorkerBuilder::new(format!("{i3}-report-range"))
+        .register(move |restarts| {
+            WorkerBuilder::new(format!("{i3}-report-range-r{restarts}"))
                 .backend(q3.report_range.clone().poll_with_interval(POLL))
                 .concurrency(n)
                 .catch_panic()
                 .data(e3.clone())
                 .build(jobs::report_range::run)
+        })
+        // A worker whose loop ended with an error (a broken Redis stream, or
+        // being taken for dead while all its slots were busy) is started
+        // again under a new name, so this process keeps serving every queue.
+        .should_restart(|ctx, error| {
+            tracing::warn!(worker = %ctx.name(), ?error, "job worker ended; restarting it");
+            true
         })
         .shutdown_timeout(grace)
         .run_with_signal(async move {
