@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole system locally with demo data: PostgreSQL and Redis (installed
 # and started if needed), migrations, demo users with reservations and portal
-# credentials, the API, beat and two workers. Until the browser adapter lands
-# the workers drive the scripted fake portal (REPORTER_PORTAL_DRIVER=fake).
+# credentials, the portal simulator (portal-sim) with chromedriver, the API,
+# beat and two workers driving real headless Chromium.
+# REPORTER_PORTAL_DRIVER=fake runs the workers against the scripted fake
+# portal instead (no browser).
 # Prints the URL, the demo logins and how to trigger a slot. Ctrl-C stops
 # everything it started.
 #
@@ -40,7 +42,12 @@ export REPORTER_CREDENTIALS_KEY
 export REPORTER_REDIS_PREFIX="reporter-dev"
 export REPORTER_API_BIND="127.0.0.1:$PORT"
 export RUST_LOG="${RUST_LOG:-info}"
-export REPORTER_PORTAL_DRIVER="${REPORTER_PORTAL_DRIVER:-fake}"
+export REPORTER_PORTAL_DRIVER="${REPORTER_PORTAL_DRIVER:-webdriver}"
+SIM_PORT=9100
+DRIVER_PORT=9515
+export REPORTER_PORTAL_URL="http://127.0.0.1:$SIM_PORT"
+export REPORTER_WEBDRIVER_URL="http://127.0.0.1:$DRIVER_PORT"
+export REPORTER_ARTIFACTS_DIR="$PWD/.dev/artifacts"
 export REPORTER_WORKER_CONCURRENCY="${REPORTER_WORKER_CONCURRENCY:-3}"
 
 log "building"
@@ -69,8 +76,13 @@ i=0
 for c in "${DEMO_CUSTOMERS[@]}"; do
   IFS=: read -r email pw monthly _ <<<"$c"
   create_user "$email" "$pw" "$monthly"
-  portal_email="portal$((i + 1))@demo.test"
-  printf '%s' "portal-$((i + 1))" | "$BIN/reporterctl" user set-portal-credentials --email "$email" --portal-email "$portal_email" >/dev/null
+  if [ "$REPORTER_PORTAL_DRIVER" = fake ]; then
+    portal_email="portal$((i + 1))@demo.test" portal_pw="portal-$((i + 1))"
+  else
+    # portal-sim's seeded accounts: clienteN@portal.test / clave-N.
+    portal_email="cliente$((i + 1))@portal.test" portal_pw="clave-$((i + 1))"
+  fi
+  printf '%s' "$portal_pw" | "$BIN/reporterctl" user set-portal-credentials --email "$email" --portal-email "$portal_email" >/dev/null
   FAKE_ACCOUNTS+="${FAKE_ACCOUNTS:+,}{\"email\":\"$portal_email\",\"password\":\"portal-$((i + 1))\",\"orders\":$((300 * (i + 1))),\"stuck_every\":3}"
   i=$((i + 1))
 done
@@ -93,6 +105,11 @@ start() { # name command...
   PIDS+=($!)
 }
 
+if [ "$REPORTER_PORTAL_DRIVER" != fake ]; then
+  start portal-sim "$BIN/portal-sim" --bind "127.0.0.1:$SIM_PORT" --accounts 3 --orders-per-account 300 --seed 7
+  start chromedriver chromedriver --port="$DRIVER_PORT"
+  for _ in $(seq 1 50); do curl -fsS "$REPORTER_PORTAL_URL/_sim/state" >/dev/null 2>&1 && break; sleep 0.2; done
+fi
 start api "$BIN/reporter-api"
 start beat "$BIN/reporter-beat"
 start worker1 "$BIN/reporter-worker"
@@ -123,15 +140,20 @@ cat <<MSG
     admin      $DEMO_ADMIN / $DEMO_ADMIN_PW
     customers  cliente1@demo.test, cliente2@demo.test, cliente3@demo.test / demo-cliente
 
-  Run a slot now (day 1 stores the baseline; then advance the fake portal's
-  day and run again to see stuck orders reported):
+  Portal simulator: $REPORTER_PORTAL_URL/login (cliente1@portal.test / clave-1)
+
+  Run a slot now (day 1 stores the baseline; then advance the portal's day
+  and run again to see the stuck orders reported by the browser):
     source <(scripts/dev-env.sh)     # same settings as this script
     target/debug/reporterctl trigger-slot --hour 9 --date \$(date +%F)
-    redis-cli INCR $REPORTER_REDIS_PREFIX:fake:day
+    curl -X POST $REPORTER_PORTAL_URL/_sim/advance-day   # fake driver: redis-cli INCR $REPORTER_REDIS_PREFIX:fake:day
     target/debug/reporterctl trigger-slot --hour 9 --date \$(date -d tomorrow +%F)
     target/debug/reporterctl runs
+    curl $REPORTER_PORTAL_URL/_sim/stats
+  (a slot hour runs once; to run again, pick later dates)
 
   Watch:  target/debug/reporterctl queues | semaphore | runs
-  Logs in $DEV_DIR/logs/ (api, beat, worker1, worker2). Ctrl-C stops everything.
+  Logs in $DEV_DIR/logs/ (api, beat, worker1, worker2, portal-sim, chromedriver);
+  failure screenshots in .dev/artifacts/. Ctrl-C stops everything.
 MSG
 wait
