@@ -116,6 +116,21 @@ impl Environment {
         Ok(lease)
     }
 
+    /// A hook that records a just-started browser's session id on `lease`
+    /// (fire and forget: login goes on meanwhile).
+    pub fn record_browser_on(
+        &self,
+        lease: &reporter_core::browser_semaphore::HeldLease,
+    ) -> crate::portal::BrowserStarted {
+        let (sem, lease) = (self.semaphore.clone(), lease.lease().clone());
+        crate::portal::BrowserStarted::new(move |id: &str| {
+            let (sem, lease, id) = (sem.clone(), lease.clone(), id.to_string());
+            tokio::spawn(async move {
+                let _ = sem.set_webdriver_session(&lease, &id).await;
+            });
+        })
+    }
+
     pub fn doing(&self, job: &str, what: String) {
         self.current
             .lock()

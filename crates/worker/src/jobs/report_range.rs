@@ -286,6 +286,7 @@ async fn report_orders(
         run_id: t.run_id,
         user_id: t.user_id,
         range_id: Some(t.range_id),
+        on_browser_started: env.record_browser_on(lease),
     };
     let mut session = match env.portal.login(email, password, &ctx).await {
         Ok(s) => s,

@@ -47,6 +47,35 @@ pub struct SessionContext {
     pub run_id: i64,
     pub user_id: i64,
     pub range_id: Option<i64>,
+    /// Told the browser's session id as soon as the browser exists, before
+    /// logging in, so a worker killed mid-login leaves a reapable record.
+    pub on_browser_started: BrowserStarted,
+}
+
+/// A callback for the WebDriver session id of a just-started browser.
+#[derive(Clone, Default)]
+pub struct BrowserStarted(Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+
+impl BrowserStarted {
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        BrowserStarted(Some(std::sync::Arc::new(f)))
+    }
+
+    pub fn notify(&self, session_id: &str) {
+        if let Some(f) = &self.0 {
+            f(session_id);
+        }
+    }
+}
+
+impl std::fmt::Debug for BrowserStarted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "BrowserStarted(set)"
+        } else {
+            "BrowserStarted(none)"
+        })
+    }
 }
 
 /// Opens logged-in sessions. One session = one browser = one semaphore lease.

@@ -14,11 +14,10 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
         accounts: 2,
         orders: 80,
         workers: 1,
-        // One browser at a time, so the one open at the kill is past its
-        // login: a browser killed during login has no session id on its
-        // lease yet (the Portal trait hands the id over only after login)
-        // and would be left to chromedriver; see docs/portal.md.
-        max_active: 1,
+        // Two browsers: the kill may catch one mid-login; its session id is
+        // on the lease from the moment the browser starts
+        // (`SessionContext::on_browser_started`), so it is reaped too.
+        max_active: 2,
         ..Options::default()
     })
     .await;

@@ -156,6 +156,7 @@ impl Portal for WebDriverPortal {
         let started = Instant::now();
         let (driver, data_dir) = self.new_driver().await?;
         let id = driver.session_id().to_string();
+        ctx.on_browser_started.notify(&id);
         let session = WebDriverSession {
             driver: Some(driver),
             id,
