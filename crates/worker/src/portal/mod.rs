@@ -54,7 +54,9 @@ pub struct SessionContext {
 
 /// A callback for the WebDriver session id of a just-started browser.
 #[derive(Clone, Default)]
-pub struct BrowserStarted(Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+pub struct BrowserStarted(Option<SessionIdCallback>);
+
+type SessionIdCallback = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl BrowserStarted {
     pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
