@@ -27,21 +27,21 @@ pub fn orders_workbook<'a>(orders: impl Iterator<Item = &'a Order>) -> Result<Ve
     sheet.set_name(SHEET_NAME)?;
     let bold = Format::new().set_bold();
     for (col, header) in (0u16..).zip(HEADERS) {
-        sheet.write_string(0, col, header, &bold)?;
+        sheet.write_string_with_format(0, col, header, &bold)?;
     }
     for (row, order) in (1u32..).zip(orders) {
         // Excel numbers are f64; order ids stay far below 2^53.
-        sheet.write_number_only(row, 0, order.id as f64)?;
-        sheet.write_string_only(row, 1, &order.date.format("%Y-%m-%d").to_string())?;
-        sheet.write_string_only(row, 2, order.status.as_str())?;
+        sheet.write_number(row, 0, order.id as f64)?;
+        sheet.write_string(row, 1, &order.date.format("%Y-%m-%d").to_string())?;
+        sheet.write_string(row, 2, order.status.as_str())?;
         for (col, text) in [(3, &order.carrier), (4, &order.tracking)] {
             if !text.is_empty() {
-                sheet.write_string_only(row, col, text)?;
+                sheet.write_string(row, col, text)?;
             }
         }
-        sheet.write_string_only(row, 5, &order.customer)?;
-        sheet.write_string_only(row, 6, &order.city)?;
-        sheet.write_number_only(row, 7, order.total)?;
+        sheet.write_string(row, 5, &order.customer)?;
+        sheet.write_string(row, 6, &order.city)?;
+        sheet.write_number(row, 7, order.total)?;
     }
     for (col, width) in [
         (0, 10.0),

@@ -202,10 +202,10 @@ mod tests {
             for (c, v) in row.iter().enumerate() {
                 match v {
                     S(s) => {
-                        ws.write_string_only(r as u32, c as u16, s).unwrap();
+                        ws.write_string(r as u32, c as u16, *s).unwrap();
                     }
                     N(n) => {
-                        ws.write_number_only(r as u32, c as u16, *n).unwrap();
+                        ws.write_number(r as u32, c as u16, *n).unwrap();
                     }
                     E => {}
                 }
