@@ -32,7 +32,7 @@ pub fn orders_workbook<'a>(orders: impl Iterator<Item = &'a Order>) -> Result<Ve
     for (row, order) in (1u32..).zip(orders) {
         // Excel numbers are f64; order ids stay far below 2^53.
         sheet.write_number(row, 0, order.id as f64)?;
-        sheet.write_string(row, 1, &order.date.format("%Y-%m-%d").to_string())?;
+        sheet.write_string(row, 1, order.date.format("%Y-%m-%d").to_string())?;
         sheet.write_string(row, 2, order.status.as_str())?;
         for (col, text) in [(3, &order.carrier), (4, &order.tracking)] {
             if !text.is_empty() {
