@@ -56,13 +56,8 @@ impl Environment {
             queues: JobQueues::new(redis.clone(), prefix, settings.worker_concurrency as usize),
             // Browsers are the bottleneck: a freed place should be taken
             // within tens of milliseconds, at a few Redis calls per waiter.
-            semaphore: BrowserSemaphore::new(
-                redis.clone(),
-                prefix,
-                settings.max_active_selenium,
-                lease,
-            )
-            .with_poll_interval(Duration::from_millis(10), Duration::from_millis(30)),
+            semaphore: BrowserSemaphore::from_settings(redis.clone(), &settings)
+                .with_poll_interval(Duration::from_millis(10), Duration::from_millis(30)),
             range_locks: RangeLocks::new(redis.clone(), prefix, lease),
             settings,
             pool,

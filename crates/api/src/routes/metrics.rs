@@ -1,7 +1,7 @@
 //! `GET /metrics`: HTTP counters and latencies recorded by the middleware,
 //! plus gauges read at scrape time (queues, semaphore, runs, fleet).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -49,12 +49,7 @@ async fn refresh_gauges(state: &AppState) {
                     .set(q.dead as f64);
             }
         }
-        let sem = BrowserSemaphore::new(
-            conn.clone(),
-            &s.redis_prefix,
-            s.max_active_selenium,
-            Duration::from_secs(s.semaphore_lease_secs),
-        );
+        let sem = BrowserSemaphore::from_settings(conn.clone(), s);
         if let Ok(n) = sem.in_use().await {
             gauge!("reporter_browser_leases_in_use").set(f64::from(n));
         }

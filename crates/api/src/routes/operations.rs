@@ -135,12 +135,7 @@ pub async fn semaphore(
     _admin: AdminUser,
 ) -> Result<HttpResponse, ApiError> {
     let s = &state.settings;
-    let sem = BrowserSemaphore::new(
-        redis(&state).await?,
-        &s.redis_prefix,
-        s.max_active_selenium,
-        Duration::from_secs(s.semaphore_lease_secs),
-    );
+    let sem = BrowserSemaphore::from_settings(redis(&state).await?, s);
     let holders = sem.holders().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(SemaphoreOut {
         limit: s.max_active_selenium,
@@ -157,12 +152,7 @@ pub async fn reset_semaphore(
     admin: AdminUser,
 ) -> Result<HttpResponse, ApiError> {
     let s = &state.settings;
-    let sem = BrowserSemaphore::new(
-        redis(&state).await?,
-        &s.redis_prefix,
-        s.max_active_selenium,
-        Duration::from_secs(s.semaphore_lease_secs),
-    );
+    let sem = BrowserSemaphore::from_settings(redis(&state).await?, s);
     sem.reset().await.map_err(ApiError::unavailable)?;
     tracing::warn!(
         user.id = admin.0.user_id,

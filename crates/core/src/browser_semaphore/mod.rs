@@ -200,6 +200,16 @@ impl std::fmt::Debug for BrowserSemaphore {
 }
 
 impl BrowserSemaphore {
+    /// The fleet's semaphore as the settings define it (prefix, limit, lease).
+    pub fn from_settings(conn: ConnectionManager, settings: &crate::config::Settings) -> Self {
+        Self::new(
+            conn,
+            &settings.redis_prefix,
+            settings.max_active_selenium,
+            Duration::from_secs(settings.semaphore_lease_secs),
+        )
+    }
+
     /// `lease_ttl` is how long a place outlives its holder's last heartbeat.
     ///
     /// # Panics

@@ -1,5 +1,4 @@
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use clap::Subcommand;
 use reporter_core::browser_semaphore::BrowserSemaphore;
@@ -17,12 +16,7 @@ pub enum SemaphoreAction {
 pub fn run(settings: &Settings, action: Option<SemaphoreAction>) -> anyhow::Result<()> {
     super::block_on(async {
         let conn = reporter_core::redis_conn::connect(settings.redis_url()).await?;
-        let sem = BrowserSemaphore::new(
-            conn,
-            &settings.redis_prefix,
-            settings.max_active_selenium,
-            Duration::from_secs(settings.semaphore_lease_secs),
-        );
+        let sem = BrowserSemaphore::from_settings(conn, settings);
         match action {
             None => {
                 let holders = sem.holders().await?;

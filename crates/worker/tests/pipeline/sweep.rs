@@ -17,7 +17,7 @@ async fn beats_sweep_re_enqueues_a_download_compare_whose_job_was_never_pushed()
     let date = d("2026-11-02");
     let mut c = p.db.connect();
     let slot_id = slot::find_by_hour(&mut c, HOUR as i32).unwrap().unwrap().id;
-    let (run, created) =
+    let (_run, created) =
         pipeline::create_run(&mut c, slot_id, Pipeline::slot_instant(date), date).unwrap();
     assert!(created);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -43,5 +43,4 @@ async fn beats_sweep_re_enqueues_a_download_compare_whose_job_was_never_pushed()
             .unwrap(),
         (0, 0)
     );
-    let _ = run;
 }
