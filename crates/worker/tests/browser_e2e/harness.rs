@@ -223,9 +223,16 @@ impl BrowserPipeline {
         {
             let (stop, max, tmp) = (sampler_stop.clone(), max_sessions.clone(), tmp.clone());
             std::thread::spawn(move || {
+                // Count a browser only when two samples 100 ms apart both
+                // see it: a quit browser's processes take a moment to exit
+                // after its WebDriver session is gone, and that tail is not a
+                // live session.
+                let mut previous = BTreeSet::new();
                 while !stop.load(Ordering::Relaxed) {
-                    let n = live_browsers(&tmp).len();
+                    let now = live_browsers(&tmp);
+                    let n = now.intersection(&previous).count();
                     max.fetch_max(n, Ordering::Relaxed);
+                    previous = now;
                     std::thread::sleep(Duration::from_millis(100));
                 }
             });
