@@ -1,5 +1,10 @@
 //! Authentication: `Authorization: Token <t>` (what old clients send) or
-//! `Bearer <t>`. The token is looked up by its SHA-256 hash.
+//! `Bearer <t>`, or the web UI's HttpOnly session cookie (which carries a
+//! token too). The token is looked up by its SHA-256 hash.
+//!
+//! Cookies are sent by the browser on its own, so a state-changing request
+//! authenticated by the cookie must also carry the session's CSRF token in
+//! `X-CSRF-Token` (see [`crate::ui::session`]); header tokens need none.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +25,40 @@ pub struct AuthUser {
     pub is_admin: bool,
 }
 
+/// Where the request's token came from.
+enum Credential {
+    Header(String),
+    Cookie(String),
+}
+
+fn credential(req: &HttpRequest) -> Option<Credential> {
+    if let Some(t) = bearer_token(req) {
+        return Some(Credential::Header(t));
+    }
+    crate::ui::session::cookie_token(req).map(Credential::Cookie)
+}
+
+/// Checks the CSRF header of a cookie-authenticated, state-changing request.
+fn check_csrf(req: &HttpRequest, token: &str) -> Result<(), ApiError> {
+    if req.method().is_safe() {
+        return Ok(());
+    }
+    let sent = req
+        .headers()
+        .get(crate::ui::session::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if crate::ui::session::csrf_matches(token, sent) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "No se pudo verificar la sesión; recarga la página e inténtalo de nuevo",
+        ))
+    }
+}
+
 /// The authenticated caller, who must be an admin (403 otherwise).
 pub struct AdminUser(pub AuthUser);
 
@@ -36,7 +75,10 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty() && t.len() <= 256)
 }
 
-async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthUser, ApiError> {
+pub(crate) async fn authenticate(
+    state: web::Data<AppState>,
+    token: String,
+) -> Result<AuthUser, ApiError> {
     let hash = hash_token(&token);
     if let Some(id) = state.auth_cache.get(&hash) {
         return Ok(AuthUser {
@@ -68,10 +110,14 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
+        let token = match credential(req) {
+            Some(Credential::Header(t)) => Ok(t),
+            Some(Credential::Cookie(t)) => check_csrf(req, &t).map(|()| t),
+            None => Err(ApiError::unauthorized()),
+        };
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            authenticate(state, token.ok_or_else(ApiError::unauthorized)?).await
+            authenticate(state, token?).await
         })
     }
 }

@@ -63,16 +63,18 @@ pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError>
     ))
 }
 
-fn is_json(res: &actix_web::HttpResponse<impl Sized>) -> bool {
-    res.headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+/// JSON errors, and the web UI's own HTML error pages, are left as they are.
+fn has_own_body(res: &actix_web::HttpResponse<impl Sized>) -> bool {
+    res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.starts_with(b"text/html")
+    })
 }
 
 /// Error responses built by actix itself (405, 413 from the payload limit…)
 /// have no JSON body; give them one.
 pub fn ensure_json_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    if is_json(res.response()) {
+    if has_own_body(res.response()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

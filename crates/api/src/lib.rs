@@ -7,6 +7,7 @@ pub mod json_errors;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod ui;
 
 use std::net::TcpListener;
 

@@ -1,7 +1,9 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, admin, health, operations, reservations, runs, slots};
+use crate::routes::{
+    account, admin, console, dashboard, health, operations, reservations, runs, slots,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -10,10 +12,11 @@ use crate::routes::{account, admin, health, operations, reservations, runs, slot
         account::login, account::logout, account::me, account::set_portal_credentials,
         slots::list, slots::reporter_config,
         reservations::get, reservations::create, reservations::change, reservations::delete,
-        runs::list, runs::progress,
+        runs::list, runs::progress, dashboard::summary, dashboard::reports,
         admin::get_config, admin::change_config, admin::list_slots, admin::change_slot, admin::list_reservations,
         operations::trigger_slot, operations::retry_range, operations::queues, operations::semaphore,
         operations::reset_semaphore, operations::workers,
+        console::day_runs, console::failed_ranges, console::range_screenshot, console::activity,
         health::healthz, health::livez, health::readyz,
     ),
     modifiers(&TokenAuth),

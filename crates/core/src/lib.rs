@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod browser_activity;
 pub mod browser_semaphore;
 pub mod checks;
 pub mod config;

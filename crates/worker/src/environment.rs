@@ -108,7 +108,21 @@ impl Environment {
             .acquire_held(holder, self.semaphore_wait())
             .await?;
         crate::fleet::reap_once(self).await;
+        self.record_browser_peak();
         Ok(lease)
+    }
+
+    /// Feeds the operators' "browser sessions per hour" chart; best effort,
+    /// off the job's path.
+    fn record_browser_peak(&self) {
+        let (sem, mut conn) = (self.semaphore.clone(), self.redis.clone());
+        let prefix = self.settings.redis_prefix.clone();
+        tokio::spawn(async move {
+            if let Ok(n) = sem.in_use().await {
+                let now = chrono::Utc::now();
+                let _ = reporter_core::browser_activity::record(&mut conn, &prefix, now, n).await;
+            }
+        });
     }
 
     /// A hook that records a just-started browser's session id on `lease`

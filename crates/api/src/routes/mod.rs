@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod admin;
+pub mod console;
+pub mod dashboard;
 pub mod docs;
 pub mod health;
 pub mod metrics;
@@ -16,6 +18,7 @@ use actix_web::web;
 /// it, so `/api/reporter/slots/` (old clients) and `/api/reporter/slots` both work.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics::render));
+    crate::ui::configure(cfg);
     cfg.service(
         web::scope("/api")
             .route("/auth/login", web::post().to(account::login))
@@ -34,7 +37,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(reservations::change))
                     .route(web::delete().to(reservations::delete)),
             )
+            .route("/reporter/summary", web::get().to(dashboard::summary))
             .route("/reporter/runs", web::get().to(runs::list))
+            .route(
+                "/reporter/runs/{id}/reports",
+                web::get().to(dashboard::reports),
+            )
             .route(
                 "/reporter/runs/{id}/progress",
                 web::get().to(runs::progress),
@@ -70,6 +78,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/reporter/admin/semaphore/reset",
                 web::post().to(operations::reset_semaphore),
             )
+            .route("/reporter/admin/runs", web::get().to(console::day_runs))
+            .route(
+                "/reporter/admin/failed-ranges",
+                web::get().to(console::failed_ranges),
+            )
+            .route(
+                "/reporter/admin/ranges/{id}/screenshot",
+                web::get().to(console::range_screenshot),
+            )
+            .route("/reporter/admin/activity", web::get().to(console::activity))
             .route(
                 "/reporter/admin/workers",
                 web::get().to(operations::workers),

@@ -18,6 +18,7 @@ fn password_hash() -> &'static str {
 
 pub struct TestApp {
     pub base: String,
+    pub prefix: String,
     pub db: TestDb,
     pub http: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
@@ -37,7 +38,8 @@ impl TestApp {
         let db = TestDb::new();
         let mut env = vec![("REPORTER_DB_POOL_SIZE", "8")];
         env.extend_from_slice(extra);
-        let settings = db.settings(&unique_prefix(), &env);
+        let prefix = unique_prefix();
+        let settings = db.settings(&prefix, &env);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server =
@@ -50,6 +52,7 @@ impl TestApp {
             .unwrap();
         TestApp {
             base,
+            prefix,
             db,
             http,
             handle,

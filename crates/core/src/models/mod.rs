@@ -2,6 +2,8 @@
 //! queries on them. Queries take a connection and return `QueryResult`
 //! (or a small error enum when a business rule can refuse).
 
+pub mod console;
+pub mod dashboard;
 pub mod pipeline;
 pub mod reservation;
 pub mod run;

@@ -1,0 +1,286 @@
+//! The HTML pages. Each is a small server-rendered shell: who is logged in,
+//! the CSRF token and the static texts; data comes from the JSON API.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+use reporter_core::models::{token, user, User};
+use reporter_core::password::{dummy_hash, verify_password};
+use serde::Deserialize;
+
+use super::session::{self, CSRF_FIELD};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The logged-in browser user behind the session cookie, if any.
+struct Session {
+    user: User,
+    token: String,
+    token_id: i64,
+}
+
+async fn current_session(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<Option<Session>, ApiError> {
+    let Some(token) = session::cookie_token(req) else {
+        return Ok(None);
+    };
+    let t = token.clone();
+    let found = state.db(move |c| Ok(token::authenticate(c, &t)?)).await?;
+    Ok(found.map(|(token_id, user)| Session {
+        user,
+        token,
+        token_id,
+    }))
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Scripts and styles from this origin only: no inline script, no framing.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, ApiError> {
+    let body = page.render().map_err(ApiError::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// What the page header shows about the logged-in user.
+struct Viewer {
+    email: String,
+    is_admin: bool,
+    csrf: String,
+}
+
+impl Viewer {
+    fn of(s: &Session) -> Self {
+        Viewer {
+            email: s.user.email.clone(),
+            is_admin: s.user.is_admin(),
+            csrf: session::csrf_token(&s.token),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    email: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    viewer: Viewer,
+    csrf_field: &'static str,
+    timezone: String,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage {
+    viewer: Viewer,
+    csrf_field: &'static str,
+    timezone: String,
+}
+
+#[derive(Template)]
+#[template(path = "forbidden.html")]
+struct ForbiddenPage {
+    viewer: Viewer,
+    csrf_field: &'static str,
+}
+
+pub async fn root(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Ok(match current_session(&state, &req).await? {
+        Some(s) if s.user.is_admin() => redirect("/admin"),
+        Some(_) => redirect("/app"),
+        None => redirect("/login"),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    bye: Option<String>,
+}
+
+pub async fn login_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if current_session(&state, &req).await?.is_some() {
+        return Ok(redirect("/"));
+    }
+    let notice = q.bye.as_ref().map(|_| "Has cerrado la sesión.");
+    html(
+        StatusCode::OK,
+        &LoginPage {
+            email: "",
+            error: None,
+            notice,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginForm { email, password } = form.into_inner();
+    let email = email.trim().to_string();
+    if !session::same_origin(&req) {
+        return html(
+            StatusCode::FORBIDDEN,
+            &LoginPage {
+                email: &email,
+                error: Some("El formulario no viene de esta página; vuelve a cargarla."),
+                notice: None,
+            },
+        );
+    }
+    if email.is_empty() || password.is_empty() {
+        return html(
+            StatusCode::BAD_REQUEST,
+            &LoginPage {
+                email: &email,
+                error: Some("Escribe tu correo y tu contraseña."),
+                notice: None,
+            },
+        );
+    }
+    let expires = Utc::now() + chrono::Duration::days(session::SESSION_DAYS);
+    let lookup = email.clone();
+    let issued = state
+        .db(move |c| {
+            let found = user::find_by_email(c, &lookup)?;
+            // Same work for unknown emails, so timing does not tell them apart.
+            let ok = verify_password(
+                &password,
+                found
+                    .as_ref()
+                    .map_or(dummy_hash(), |u| u.password_hash.as_str()),
+            );
+            match found {
+                Some(u) if ok => Ok(Some((
+                    token::issue(c, u.id, session::TOKEN_NAME, Some(expires))?,
+                    u,
+                ))),
+                _ => Ok(None),
+            }
+        })
+        .await?;
+    let Some((token, u)) = issued else {
+        tracing::info!("web login refused");
+        return html(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                email: &email,
+                error: Some("Correo o contraseña incorrectos."),
+                notice: None,
+            },
+        );
+    };
+    tracing::info!(user.id = u.id, "web login");
+    let mut res = redirect(if u.is_admin() { "/admin" } else { "/app" });
+    res.add_cookie(&session::session_cookie(&req, token))
+        .map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(s) = current_session(&state, &req).await? {
+        if !session::csrf_matches(&s.token, &form.csrf_token) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "No se pudo verificar la sesión; recarga la página e inténtalo de nuevo",
+            ));
+        }
+        let id = s.token_id;
+        state.db(move |c| Ok(token::revoke(c, id)?)).await?;
+        state.auth_cache.forget_token(id);
+        tracing::info!(user.id = s.user.id, "web logout");
+    }
+    let mut res = redirect("/login?bye=1");
+    res.add_cookie(&session::expired_cookie(&req))
+        .map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+pub async fn customer_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Some(s) = current_session(&state, &req).await? else {
+        return Ok(redirect("/login"));
+    };
+    html(
+        StatusCode::OK,
+        &CustomerPage {
+            viewer: Viewer::of(&s),
+            csrf_field: CSRF_FIELD,
+            timezone: state.settings.timezone.name().to_string(),
+        },
+    )
+}
+
+pub async fn console_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Some(s) = current_session(&state, &req).await? else {
+        return Ok(redirect("/login"));
+    };
+    if !s.user.is_admin() {
+        return html(
+            StatusCode::FORBIDDEN,
+            &ForbiddenPage {
+                viewer: Viewer::of(&s),
+                csrf_field: CSRF_FIELD,
+            },
+        );
+    }
+    html(
+        StatusCode::OK,
+        &ConsolePage {
+            viewer: Viewer::of(&s),
+            csrf_field: CSRF_FIELD,
+            timezone: state.settings.timezone.name().to_string(),
+        },
+    )
+}

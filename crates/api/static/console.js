@@ -1,0 +1,232 @@
+// The operators' console: fleet tiles, actions, today's runs, failed ranges,
+// queues, browser holders, workers and a 24-hour chart. Refreshes every 5 s.
+"use strict";
+
+(() => {
+  const { api, toast, confirmAction, el, time, num, duration, ago, every } = Reporter;
+  const $ = (id) => document.getElementById(id);
+
+  const STATUS_TEXT = { pending: "pendiente", running: "en curso", completed: "completada", failed: "con fallos" };
+  const HEALTH_TEXT = { healthy: "bien", degraded: "degradado", unhealthy: "caído" };
+
+  function fillTable(id, rows, emptyId) {
+    $(id).querySelector("tbody").replaceChildren(...rows);
+    if (emptyId) $(emptyId).hidden = rows.length > 0;
+  }
+
+  function setTile(id, level) {
+    $(id).classList.remove("ok", "warn", "bad");
+    if (level) $(id).classList.add(level);
+  }
+
+  async function refresh() {
+    const calls = await Promise.allSettled([
+      api("GET", "/api/v1/healthz"),
+      api("GET", "/api/reporter/admin/queues"),
+      api("GET", "/api/reporter/admin/workers"),
+      api("GET", "/api/reporter/admin/semaphore"),
+      api("GET", "/api/reporter/admin/runs"),
+      api("GET", "/api/reporter/admin/failed-ranges"),
+      api("GET", "/api/reporter/admin/activity"),
+    ]);
+    const failed = calls.filter((c) => c.status === "rejected");
+    if (failed.length) {
+      $("console-error-text").textContent = `Algunos datos no se pudieron cargar: ${failed[0].reason.message}`;
+      $("console-error").hidden = false;
+    } else {
+      $("console-error").hidden = true;
+    }
+    const [health, queues, workers, sem, runs, failedRanges, activity] =
+      calls.map((c) => (c.status === "fulfilled" ? c.value : null));
+    if (health) renderHealth(health);
+    if (queues) renderQueues(queues);
+    if (workers) renderWorkers(workers);
+    if (sem) renderSemaphore(sem);
+    if (runs) renderRuns(runs);
+    if (failedRanges) renderFailed(failedRanges);
+    if (activity) renderChart(activity);
+    $("refreshed-at").textContent = `actualizado a las ${time(new Date().toISOString())}`;
+  }
+
+  function renderHealth(h) {
+    $("health-value").textContent = HEALTH_TEXT[h.status] || h.status;
+    const bad = Object.entries(h.checks || {}).filter(([, p]) => p.status !== "healthy").map(([k]) => k);
+    $("health-sub").textContent = bad.length ? `revisar: ${bad.join(", ")}` : "base de datos y Redis";
+    setTile("tile-health", h.status === "healthy" ? "ok" : h.status === "degraded" ? "warn" : "bad");
+    const beat = h.fleet && h.fleet.beat;
+    if (beat) {
+      const m = beat.minutes_since_last_tick;
+      $("beat-value").textContent = m === null || m === undefined ? "sin ticks" : `hace ${m} min`;
+      $("beat-sub").textContent = HEALTH_TEXT[beat.status] || beat.status;
+      setTile("tile-beat", beat.status === "healthy" ? "ok" : beat.status === "degraded" ? "warn" : "bad");
+    }
+  }
+
+  function renderQueues(qs) {
+    fillTable("queues-table", qs.map((q) => el("tr", {},
+      el("th", { scope: "row", text: q.queue }),
+      el("td", { text: num(q.waiting) }),
+      el("td", { text: num(q.scheduled) }),
+      el("td", { text: num(q.in_flight) }),
+      el("td", { class: q.dead > 0 ? "bad-text" : "", text: num(q.dead) }))));
+  }
+
+  function renderWorkers(ws) {
+    $("workers-value").textContent = num(ws.length);
+    $("workers-sub").textContent = ws.length ? "vistos en el último minuto" : "ninguno";
+    setTile("tile-workers", ws.length ? "ok" : "warn");
+    fillTable("workers-table", ws.map((w) => el("tr", {},
+      el("th", { scope: "row", text: w.worker }),
+      el("td", { text: `${w.host} (pid ${w.pid})` }),
+      el("td", { text: ago(w.started_at) }),
+      el("td", { text: ago(w.last_seen) }),
+      el("td", { text: w.doing.length ? w.doing.join(" · ") : "esperando trabajo" }))), "workers-empty");
+  }
+
+  function renderSemaphore(s) {
+    $("browsers-value").textContent = `${s.in_use} / ${s.limit}`;
+    setTile("tile-browsers", s.in_use >= s.limit ? "warn" : "ok");
+    fillTable("holders-table", s.holders.map((h) => el("tr", {},
+      el("th", { scope: "row", text: h.worker }),
+      el("td", { text: h.job }),
+      el("td", { text: ago(h.since) }),
+      el("td", { text: time(h.expires_at) }))), "holders-empty");
+  }
+
+  function renderRuns(day) {
+    fillTable("runs-table", day.runs.map((r) => el("tr", { "data-run": String(r.id) },
+      el("th", { scope: "row", text: r.hour_label }),
+      el("td", {}, el("span", { class: `badge ${r.status}`, text: STATUS_TEXT[r.status] || r.status })),
+      el("td", { text: time(r.started_at) }),
+      el("td", { text: duration(r.duration_seconds) }),
+      el("td", { class: r.late ? "bad-text" : "", text: r.late ? "tarde" : "sí" }),
+      el("td", { text: r.users_failed ? `${r.users} (${r.users_failed} con fallo)` : num(r.users) }),
+      el("td", { text: `${r.ranges_completed}/${r.ranges_total}` + (r.ranges_failed ? ` · ${r.ranges_failed} fallidos` : "") }),
+      el("td", { text: `${num(r.orders_reported)} de ${num(r.stuck_orders)}` }))), "runs-empty");
+  }
+
+  function renderFailed(list) {
+    fillTable("failed-table", list.map((f) => el("tr", { "data-range": String(f.range_id) },
+      el("th", { scope: "row", text: `#${f.range_id} (${f.range_start}–${f.range_end})` }),
+      el("td", { text: `${f.hour_label} · ejecución ${f.run_id}` }),
+      el("td", { text: f.email }),
+      el("td", { text: `${f.orders_reported} reportados` }),
+      el("td", { text: String(f.attempts) }),
+      el("td", { class: "error-cell", text: f.error || "—" }),
+      el("td", {}, f.screenshot_url
+        ? el("a", { href: f.screenshot_url, target: "_blank", rel: "noopener", text: "Ver captura" })
+        : el("span", { class: "muted", text: "sin captura" })),
+      el("td", {}, el("button", {
+        type: "button",
+        class: "retry",
+        "aria-label": `Reintentar rango ${f.range_id}`,
+        onclick: (e) => retry(f.range_id, e.currentTarget),
+        text: "Reintentar",
+      })))), "failed-empty");
+  }
+
+  async function retry(id, button) {
+    button.disabled = true;
+    try {
+      await api("POST", `/api/reporter/admin/ranges/${id}/retry`);
+      toast(`Rango ${id} en cola de nuevo.`, "success");
+      await refresh();
+    } catch (err) {
+      toast(err.message, "error");
+      button.disabled = false;
+    }
+  }
+
+  // Bars: reports per hour (left scale). Line: peak browsers (right scale).
+  function renderChart(hours) {
+    const NS = "http://www.w3.org/2000/svg";
+    const W = 720, H = 220, L = 40, R = 30, T = 12, B = 28;
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("aria-hidden", "true");
+    const maxReports = Math.max(1, ...hours.map((h) => h.reports));
+    const maxBrowsers = Math.max(1, ...hours.map((h) => h.browser_peak));
+    const slot = (W - L - R) / Math.max(1, hours.length);
+    const y = (v, max) => T + (H - T - B) * (1 - v / max);
+    const add = (tag, attrs, text) => {
+      const n = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+      if (text !== undefined) n.textContent = text;
+      svg.append(n);
+      return n;
+    };
+    add("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis" });
+    add("text", { x: L - 6, y: T + 8, class: "tick", "text-anchor": "end" }, String(maxReports));
+    add("text", { x: L - 6, y: H - B, class: "tick", "text-anchor": "end" }, "0");
+    add("text", { x: W - R + 6, y: T + 8, class: "tick" }, String(maxBrowsers));
+    const points = [];
+    hours.forEach((h, i) => {
+      const x = L + i * slot;
+      const top = y(h.reports, maxReports);
+      const bar = add("rect", { x: x + 2, y: top, width: Math.max(1, slot - 4), height: H - B - top, class: "bar-reports" });
+      const tip = document.createElementNS(NS, "title");
+      tip.textContent = `${h.hour_label}: ${h.reports} reportes, hasta ${h.browser_peak} navegadores`;
+      bar.append(tip);
+      points.push(`${x + slot / 2},${y(h.browser_peak, maxBrowsers)}`);
+      if (i % 3 === 0) add("text", { x: x + slot / 2, y: H - 8, class: "tick", "text-anchor": "middle" }, h.hour_label);
+    });
+    add("polyline", { points: points.join(" "), class: "line-browsers" });
+    $("chart").replaceChildren(svg);
+    const total = hours.reduce((a, h) => a + h.reports, 0);
+    const peak = Math.max(0, ...hours.map((h) => h.browser_peak));
+    $("chart").setAttribute("aria-label",
+      `Últimas 24 horas: ${total} reportes en total; máximo de ${peak} navegadores activos a la vez.`);
+  }
+
+  // Defaults to the current hour and date in the reporter's time zone, which
+  // is how the API reads them (not necessarily the operator's own zone).
+  function fillTriggerForm() {
+    const tz = document.querySelector('meta[name="timezone"]')?.content || undefined;
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+      timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date()).map((p) => [p.type, p.value]));
+    const sel = $("trigger-hour");
+    for (let h = 0; h < 24; h++) {
+      sel.append(el("option", { value: String(h), text: `${String(h).padStart(2, "0")}:00` }));
+    }
+    sel.value = String(Number(parts.hour));
+    $("trigger-date").value = `${parts.year}-${parts.month}-${parts.day}`;
+  }
+
+  $("trigger-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const hour = Number($("trigger-hour").value), date = $("trigger-date").value;
+    const ok = await confirmAction("¿Ejecutar la franja ahora?",
+      `Se encolará la franja de las ${$("trigger-hour").selectedOptions[0].text} del ${date}. Si ya tiene ejecución, no se crea otra.`,
+      "Sí, ejecutar");
+    if (!ok) return;
+    $("trigger-button").disabled = true;
+    $("trigger-status").textContent = "Encolando…";
+    try {
+      const t = await api("POST", "/api/reporter/admin/trigger-slot", { hour, date });
+      $("trigger-status").textContent = `Franja de las ${t.hour_label} encolada.`;
+      await refresh();
+    } catch (err) {
+      $("trigger-status").textContent = err.message;
+    } finally {
+      $("trigger-button").disabled = false;
+    }
+  });
+
+  $("reset-semaphore").addEventListener("click", async () => {
+    const ok = await confirmAction("¿Reiniciar el semáforo de navegadores?",
+      "Todos los que tienen un navegador lo perderán y sus trabajos se reintentarán. Úsalo solo si el semáforo quedó bloqueado.",
+      "Sí, reiniciar");
+    if (!ok) return;
+    try {
+      await api("POST", "/api/reporter/admin/semaphore/reset");
+      $("reset-status").textContent = "Semáforo reiniciado.";
+      await refresh();
+    } catch (err) {
+      $("reset-status").textContent = err.message;
+    }
+  });
+
+  fillTriggerForm();
+  every(5000, refresh);
+})();
