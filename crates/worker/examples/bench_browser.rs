@@ -64,6 +64,10 @@ async fn wait_port(port: u16) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        // e.g. RUST_LOG=thirtyfour=debug: every WebDriver call, timestamped.
+        reporter_core::telemetry::init(false);
+    }
     let reports = env_num("BENCH_REPORTS", 200);
     let logins = env_num("BENCH_LOGINS", 10);
     let export_orders = env_num("BENCH_EXPORT_ORDERS", 10_000);

@@ -6,7 +6,8 @@ use crate::harness::{d, stuck_between, BrowserPipeline, Options};
 /// Day 1 stores baselines and reports nothing; day 2 reports exactly the
 /// orders whose status did not move (per the simulator's own truth), once,
 /// with one login per browser session. With MAX_ACTIVE_SELENIUM=2 and three
-/// users, never more than two browsers run at once.
+/// users, never more than two WebDriver sessions are live at once (counted
+/// at the proxy in front of chromedriver), and both places are used.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn day_two_reports_exactly_the_stuck_orders_with_two_browsers_at_most() {
     let p = BrowserPipeline::new(Options {
@@ -54,9 +55,10 @@ async fn day_two_reports_exactly_the_stuck_orders_with_two_browsers_at_most() {
 
     let s = p.stats().await;
     println!(
-        "stuck {}, stats {s}, max browsers {}",
+        "stuck {}, stats {s}, WebDriver sessions: {} created, at most {} at once",
         expected.len(),
-        p.max_browsers()
+        p.sessions.created(),
+        p.sessions.max()
     );
     assert_eq!(s["duplicate_reports"], 0, "{s}");
     let logins = s["logins"].as_u64().unwrap();
@@ -73,12 +75,25 @@ async fn day_two_reports_exactly_the_stuck_orders_with_two_browsers_at_most() {
         "logins {logins} for {reports} reports"
     );
 
-    assert!(p.max_browsers() >= 1, "the sampler saw browsers");
+    // Each download and each range had a session of its own.
     assert!(
-        p.max_browsers() <= 2,
-        "{} browsers at once with MAX_ACTIVE_SELENIUM=2",
-        p.max_browsers()
+        p.sessions.created() as u64 >= ranges,
+        "{} sessions for {ranges} downloads and ranges",
+        p.sessions.created()
     );
+    assert!(
+        p.sessions.max() <= 2,
+        "{} WebDriver sessions at once with MAX_ACTIVE_SELENIUM=2",
+        p.sessions.max()
+    );
+    assert_eq!(
+        p.sessions.max(),
+        2,
+        "three users' jobs ran on both browser places"
+    );
+    let left = p.sessions.wait_none_live(Duration::from_secs(15)).await;
+    assert!(left.is_empty(), "WebDriver sessions left: {left:?}");
+    assert_eq!(p.sessions.deleted(), p.sessions.created());
     let left = p.wait_no_browsers(Duration::from_secs(15)).await;
-    assert!(left.is_empty(), "browsers left: {left:?}");
+    assert!(left.is_empty(), "browser processes left: {left:?}");
 }

@@ -64,6 +64,8 @@ async fn wrong_password_and_blocked_account_fail_only_their_user() {
     assert_eq!(s["duplicate_reports"], 0, "{s}");
     // One try each: permanent failures are not retried.
     assert_eq!(s["failed_logins"], 2, "{s}");
+    let left = p.sessions.wait_none_live(Duration::from_secs(15)).await;
+    assert!(left.is_empty(), "WebDriver sessions left: {left:?}");
     let left = p.wait_no_browsers(Duration::from_secs(15)).await;
     assert!(left.is_empty(), "browsers left: {left:?}");
 }
@@ -106,6 +108,8 @@ async fn latency_and_error_rate_still_report_every_stuck_order_once() {
     let s = p.stats().await;
     println!("with faults: stuck {}, stats {s}", expected.len());
     assert_eq!(s["duplicate_reports"], 0, "{s}");
+    let left = p.sessions.wait_none_live(Duration::from_secs(15)).await;
+    assert!(left.is_empty(), "WebDriver sessions left: {left:?}");
     let left = p.wait_no_browsers(Duration::from_secs(15)).await;
     assert!(left.is_empty(), "browsers left: {left:?}");
 }

@@ -2,16 +2,17 @@
 //! here, portal-sim in-process and separate `reporter-worker` processes with
 //! `REPORTER_PORTAL_DRIVER=webdriver`.
 //!
-//! Browser sessions are counted from the outside: workers get a TMPDIR of
-//! this test's own, the adapter starts every Chromium with a fresh
-//! `--user-data-dir` under it, so the distinct user-data-dirs of the running
-//! Chromium processes are this test's live WebDriver sessions.
+//! WebDriver sessions are counted exactly at a thin proxy in front of
+//! chromedriver (`proxy.rs`): the workers' `REPORTER_WEBDRIVER_URL` is the
+//! proxy, which sees every `POST /session` and `DELETE /session/{id}`.
+//! Leaked browsers are checked in the process table as well: workers get a
+//! TMPDIR of this test's own and the adapter starts every Chromium with a
+//! fresh `--user-data-dir` under it, so the distinct user-data-dirs of the
+//! running Chromium processes are this test's browsers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -21,6 +22,8 @@ use reporter_core::jobs::{JobQueues, ProcessSlot};
 use reporter_core::models::{reservation, slot, user};
 use serde_json::Value;
 use test_support::{redis_url, unique_prefix, TestDb};
+
+use crate::proxy::{SessionCounter, WebDriverProxy};
 
 pub const HOUR: u32 = 9;
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -62,10 +65,11 @@ pub struct BrowserPipeline {
     pub emails: Vec<String>,
     pub user_ids: Vec<i64>,
     chromedriver: Child,
+    _proxy: WebDriverProxy,
+    /// Live WebDriver sessions, counted at the proxy.
+    pub sessions: SessionCounter,
     pub tmp: PathBuf,
     log_dir: PathBuf,
-    sampler_stop: Arc<AtomicBool>,
-    pub max_sessions: Arc<AtomicUsize>,
     _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -142,6 +146,8 @@ impl BrowserPipeline {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        let proxy = WebDriverProxy::start(&format!("http://127.0.0.1:{port}")).await;
+        let sessions = proxy.sessions.clone();
 
         let settings = db.settings(&prefix, &[]);
         let cipher = settings.credentials_cipher();
@@ -185,10 +191,7 @@ impl BrowserPipeline {
         let max_active = o.max_active.to_string();
         for (k, v) in [
             ("REPORTER_PORTAL_DRIVER", "webdriver"),
-            (
-                "REPORTER_WEBDRIVER_URL",
-                &format!("http://127.0.0.1:{port}"),
-            ),
+            ("REPORTER_WEBDRIVER_URL", &proxy.url()),
             ("REPORTER_PORTAL_URL", &sim.base_url()),
             (
                 "REPORTER_ARTIFACTS_DIR",
@@ -196,11 +199,7 @@ impl BrowserPipeline {
             ),
             ("TMPDIR", &tmp.display().to_string()),
             ("REPORTER_RANGE_SIZE", "20"),
-            // Above the number of jobs that wait for a browser at once: an
-            // apalis-redis worker whose slots are all busy for longer than
-            // heartbeat x missed beats (20 s) was declared dead by the other
-            // worker in our runs, and its report-range loop stopped.
-            ("REPORTER_WORKER_CONCURRENCY", "4"),
+            ("REPORTER_WORKER_CONCURRENCY", "2"),
             ("MAX_ACTIVE_SELENIUM", &max_active),
             ("REPORTER_SEMAPHORE_LEASE_SECS", "5"),
             ("REPORTER_SELENIUM_SEMAPHORE_TTL", "120"),
@@ -217,27 +216,6 @@ impl BrowserPipeline {
             env.push((k.to_string(), v.clone()));
         }
 
-        // Sample the live browsers all along.
-        let sampler_stop = Arc::new(AtomicBool::new(false));
-        let max_sessions = Arc::new(AtomicUsize::new(0));
-        {
-            let (stop, max, tmp) = (sampler_stop.clone(), max_sessions.clone(), tmp.clone());
-            std::thread::spawn(move || {
-                // Count a browser only when two samples 100 ms apart both
-                // see it: a quit browser's processes take a moment to exit
-                // after its WebDriver session is gone, and that tail is not a
-                // live session.
-                let mut previous = BTreeSet::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let now = live_browsers(&tmp);
-                    let n = now.intersection(&previous).count();
-                    max.fetch_max(n, Ordering::Relaxed);
-                    previous = now;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            });
-        }
-
         let mut p = BrowserPipeline {
             db,
             prefix,
@@ -249,10 +227,10 @@ impl BrowserPipeline {
             emails,
             user_ids,
             chromedriver,
+            _proxy: proxy,
+            sessions,
             tmp,
             log_dir,
-            sampler_stop,
-            max_sessions,
             _serial: serial,
         };
         for _ in 0..o.workers {
@@ -447,15 +425,10 @@ impl BrowserPipeline {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-
-    pub fn max_browsers(&self) -> usize {
-        self.max_sessions.load(Ordering::Relaxed)
-    }
 }
 
 impl Drop for BrowserPipeline {
     fn drop(&mut self) {
-        self.sampler_stop.store(true, Ordering::Relaxed);
         for w in &mut self.workers {
             let _ = w.kill();
             let _ = w.wait();

@@ -7,7 +7,9 @@ use crate::harness::{d, live_browsers, stuck_between, BrowserPipeline, Options};
 
 /// SIGKILL a worker in the middle of a range with its browser open: another
 /// worker finishes the run, nothing is reported twice, and the orphaned
-/// WebDriver session is deleted (no Chromium of this test is left).
+/// WebDriver session is deleted: at the proxy in front of chromedriver, live
+/// sessions never exceed the limit for longer than the lease time and none
+/// are left at the end, and no Chromium of this test is left running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
     let mut p = BrowserPipeline::new(Options {
@@ -46,8 +48,11 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let before = live_browsers(&p.tmp);
-    assert!(!before.is_empty(), "a browser is open at the kill");
+    assert!(p.sessions.live() >= 1, "a browser is open at the kill");
+    assert!(
+        !live_browsers(&p.tmp).is_empty(),
+        "a Chromium runs at the kill"
+    );
     p.kill(0);
     p.start_worker();
 
@@ -62,9 +67,25 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
     let s = p.stats().await;
     println!("after kill: stuck {}, stats {s}", expected.len());
     assert_eq!(s["duplicate_reports"], 0, "{s}");
-    let left = p.wait_no_browsers(Duration::from_secs(30)).await;
+    let left = p.sessions.wait_none_live(Duration::from_secs(30)).await;
     assert!(
         left.is_empty(),
         "WebDriver sessions left after the run: {left:?}"
+    );
+    // REPORTER_SEMAPHORE_LEASE_SECS=5 in the harness.
+    let over = p.sessions.longest_above(2);
+    println!(
+        "sessions: {} created, at most {} at once, above 2 for {over:?}",
+        p.sessions.created(),
+        p.sessions.max()
+    );
+    assert!(
+        over <= Duration::from_secs(5),
+        "more than 2 WebDriver sessions for {over:?}"
+    );
+    let left = p.wait_no_browsers(Duration::from_secs(30)).await;
+    assert!(
+        left.is_empty(),
+        "Chromium processes left after the run: {left:?}"
     );
 }

@@ -4,6 +4,7 @@
 //! and chromium (scripts/test.sh installs them).
 
 mod harness;
+mod proxy;
 
 mod day_two;
 mod failures;

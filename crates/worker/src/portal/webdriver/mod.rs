@@ -211,19 +211,92 @@ struct PageState {
     /// HTTP status of the document (0 = unknown).
     status: u16,
     path: String,
+    /// `location.href`.
+    url: String,
     /// Which of the asked selectors are present.
     found: Vec<bool>,
+    /// The asked attribute of each selector's first match, if any.
+    attrs: Vec<Option<String>>,
+    /// [`FILL_REPORT_JS`] filled the report form and clicked its submit button.
+    #[serde(default)]
+    submitted: bool,
+    /// [`FILL_REPORT_JS`]: the element of the form it could not find.
+    #[serde(default)]
+    missing: Option<String>,
 }
 
-const STATE_JS: &str = r#"
-const nav = performance.getEntriesByType('navigation')[0];
-return {
-  marked: window.__reporterMark === true,
-  ready: document.readyState,
-  status: nav && nav.responseStatus ? nav.responseStatus : 0,
-  path: location.pathname,
-  found: arguments[0].map(function (s) { try { return document.querySelector(s) !== null; } catch (e) { return false; } }),
+impl PageState {
+    fn loaded(&self, new_document: bool) -> bool {
+        self.ready == "complete" && !(new_document && self.marked)
+    }
+}
+
+/// `pageState(selectors, attribute)`: the [`PageState`] of the document.
+const PAGE_STATE_FN: &str = r#"
+function pageState(sels, attr) {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const els = sels.map(function (s) { try { return document.querySelector(s); } catch (e) { return null; } });
+  return {
+    marked: window.__reporterMark === true,
+    ready: document.readyState,
+    status: nav && nav.responseStatus ? nav.responseStatus : 0,
+    path: location.pathname,
+    url: location.href,
+    found: els.map(function (e) { return e !== null; }),
+    attrs: els.map(function (e) { return e && attr ? e.getAttribute(attr) : null; }),
+  };
+}
+"#;
+
+/// Arguments: selectors, attribute name (or null).
+const STATE_JS: &str = "return pageState(arguments[0], arguments[1]);";
+
+/// One round trip for a loaded order page: its state (selectors
+/// `[already_reported, report_form]`) and, when it shows the report form
+/// and no existing report, the form filled in and sent the way a user
+/// sends it: the reason option is selected and the message written through
+/// the elements' value setters, each followed by `input` and `change`
+/// events, then the form's own submit button is clicked (the browser runs
+/// the form's validation and submit handlers and posts it). Sets the
+/// document marker first, so the wait that follows knows the answer page
+/// from this one.
+///
+/// Arguments: selectors, ticket attribute, `{login, reason, reason_value,
+/// message, text, submit}`.
+const FILL_REPORT_JS: &str = r#"
+const s = pageState(arguments[0], arguments[1]);
+const f = arguments[2];
+s.submitted = false;
+s.missing = null;
+if (s.ready !== 'complete' || s.status >= 400 || s.path === f.login || s.found[0] || !s.found[1]) {
+  return s;
+}
+const q = function (sel) { try { return document.querySelector(sel); } catch (e) { return null; } };
+const reason = q(f.reason), message = q(f.message), submit = q(f.submit);
+if (!reason) { s.missing = f.reason; return s; }
+if (!Array.prototype.some.call(reason.options || [], function (o) { return o.value === f.reason_value; })) {
+  s.missing = f.reason + ' option ' + JSON.stringify(f.reason_value);
+  return s;
+}
+if (!message) { s.missing = f.message; return s; }
+if (!submit) { s.missing = f.submit; return s; }
+const setValue = function (el, v) {
+  el.focus();
+  const d = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value');
+  if (d && d.set) { d.set.call(el, v); } else { el.value = v; }
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
 };
+setValue(reason, f.reason_value);
+setValue(message, f.text);
+if (reason.value !== f.reason_value || message.value !== f.text) {
+  s.missing = 'the values of ' + f.reason + ' and ' + f.message + ' (the page changed them)';
+  return s;
+}
+window.__reporterMark = true;
+submit.click();
+s.submitted = true;
+return s;
 "#;
 
 /// How a step of a session failed.
@@ -243,6 +316,16 @@ impl From<WebDriverError> for Step {
     fn from(e: WebDriverError) -> Self {
         Step::Portal(wd_err(e))
     }
+}
+
+fn state_args(selectors: &[&str], attr: Option<&str>) -> Vec<serde_json::Value> {
+    vec![
+        selectors
+            .iter()
+            .map(|s| serde_json::Value::from(*s))
+            .collect(),
+        attr.map_or(serde_json::Value::Null, Into::into),
+    ]
 }
 
 fn wd_err(e: WebDriverError) -> PortalError {
@@ -279,44 +362,84 @@ impl WebDriverSession {
         self.driver()?.goto(self.url(path)).await.map_err(wd_err)
     }
 
-    async fn state(&self, selectors: &[&str]) -> Result<PageState, PortalError> {
-        let sels: Vec<serde_json::Value> = selectors.iter().map(|s| (*s).into()).collect();
+    /// Runs `script` (with [`PAGE_STATE_FN`] defined) and reads its [`PageState`].
+    async fn run_state(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<PageState, PortalError> {
         let ret = self
             .driver()?
-            .execute(STATE_JS, vec![serde_json::Value::Array(sels)])
+            .execute(format!("{PAGE_STATE_FN}\n{script}"), args)
             .await
             .map_err(wd_err)?;
         serde_json::from_value(ret.json().clone())
             .map_err(|e| PortalError::Transient(format!("page state: {e}")))
     }
 
+    /// Runs `script` until `done` accepts its state; at most the element
+    /// timeout. Polls right away, then after 10, 20, 40 and every 50 ms: an
+    /// answer page usually loads within a few tens of milliseconds, and a
+    /// call right after a navigation started waits for it in chromedriver.
+    async fn wait_state(
+        &self,
+        what: &str,
+        script: &str,
+        args: Vec<serde_json::Value>,
+        mut done: impl FnMut(&PageState) -> bool,
+    ) -> Result<PageState, PortalError> {
+        let deadline = Instant::now() + self.opts.element_timeout;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let st = self.run_state(script, args.clone()).await?;
+            if done(&st) {
+                return Ok(st);
+            }
+            if Instant::now() >= deadline {
+                let missing = st
+                    .missing
+                    .as_deref()
+                    .map(|m| format!(", missing {m}"))
+                    .unwrap_or_default();
+                return Err(PortalError::Transient(format!(
+                    "timed out after {:?} waiting for {what} on {} (status {}{missing})",
+                    self.opts.element_timeout, st.path, st.status
+                )));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// The current page's state, without waiting.
+    async fn state(
+        &self,
+        selectors: &[&str],
+        attr: Option<&str>,
+    ) -> Result<PageState, PortalError> {
+        self.run_state(STATE_JS, state_args(selectors, attr)).await
+    }
+
     /// Waits until the page (a new document, if `new_document`) has loaded and
-    /// shows one of `selectors`, an HTTP error, or the login page.
+    /// shows one of `selectors`, an HTTP error, or the login page. `attr` is
+    /// read from each selector's element ([`PageState::attrs`]).
     async fn wait_page(
         &self,
         selectors: &[&str],
         new_document: bool,
+        attr: Option<&str>,
     ) -> Result<PageState, PortalError> {
-        let deadline = Instant::now() + self.opts.element_timeout;
         let login_path = self.profile().paths.login.clone();
-        loop {
-            let st = self.state(selectors).await?;
-            let loaded = st.ready == "complete" && !(new_document && st.marked);
-            if loaded && (st.found.iter().any(|f| *f) || st.status >= 400 || st.path == login_path)
-            {
-                return Ok(st);
-            }
-            if Instant::now() >= deadline {
-                return Err(PortalError::Transient(format!(
-                    "timed out after {:?} waiting for {} on {} (status {})",
-                    self.opts.element_timeout,
-                    selectors.join(" or "),
-                    st.path,
-                    st.status
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_state(
+            &selectors.join(" or "),
+            STATE_JS,
+            state_args(selectors, attr),
+            |st| {
+                st.loaded(new_document)
+                    && (st.found.iter().any(|f| *f) || st.status >= 400 || st.path == login_path)
+            },
+        )
+        .await
     }
 
     async fn mark_document(&self) -> Result<(), PortalError> {
@@ -339,7 +462,9 @@ impl WebDriverSession {
     async fn login_once(&self) -> Result<(), PortalError> {
         let p = self.profile().login.clone();
         self.goto(&self.profile().paths.login.clone()).await?;
-        let st = self.wait_page(&[&p.form, &p.logged_in], false).await?;
+        let st = self
+            .wait_page(&[&p.form, &p.logged_in], false, None)
+            .await?;
         if st.status >= 500 {
             return Err(PortalError::Transient(format!(
                 "login page answered {}",
@@ -360,7 +485,9 @@ impl WebDriverSession {
             .map_err(wd_err)?;
         self.mark_document().await?;
         self.find(&p.submit).await?.click().await.map_err(wd_err)?;
-        let st = self.wait_page(&[&p.logged_in, &p.error], true).await?;
+        let st = self
+            .wait_page(&[&p.logged_in, &p.error], true, None)
+            .await?;
         if st.found[0] {
             return Ok(());
         }
@@ -385,11 +512,22 @@ impl WebDriverSession {
         retry(self.opts.page_attempts, "login", || self.login_once()).await
     }
 
-    /// The export link's URL, from the orders page.
-    async fn export_url(&self) -> Result<String, Step> {
+    /// The export link's URL and the orders page's URL, from the orders
+    /// page: the one the browser is on (a login lands there), else after
+    /// opening it.
+    async fn export_url(&self) -> Result<(reqwest::Url, reqwest::Url), Step> {
         let p = self.profile().orders.clone();
-        self.goto(&self.profile().paths.orders.clone()).await?;
-        let st = self.wait_page(&[&p.export_link], false).await?;
+        let orders_path = self.profile().paths.orders.clone();
+        let here = self.state(&[&p.export_link], Some("href")).await?;
+        let st =
+            if here.path == orders_path && here.loaded(false) && here.status < 400 && here.found[0]
+            {
+                here
+            } else {
+                self.goto(&orders_path).await?;
+                self.wait_page(&[&p.export_link], false, Some("href"))
+                    .await?
+            };
         if st.path == self.profile().paths.login {
             return Err(Step::LoggedOut);
         }
@@ -398,23 +536,21 @@ impl WebDriverSession {
                 PortalError::Transient(format!("orders page answered {}", st.status)).into(),
             );
         }
-        let href = self
-            .find(&p.export_link)
-            .await?
-            .attr("href")
-            .await?
+        let href = st.attrs[0]
+            .clone()
             .ok_or_else(|| PortalError::Permanent(format!("{} has no href", p.export_link)))?;
-        let base = self.driver()?.current_url().await?;
-        Ok(base
+        let page = reqwest::Url::parse(&st.url)
+            .map_err(|e| PortalError::Transient(format!("browser URL {:?}: {e}", st.url)))?;
+        let export = page
             .join(&href)
-            .map_err(|e| PortalError::Permanent(format!("export link {href:?}: {e}")))?
-            .to_string())
+            .map_err(|e| PortalError::Permanent(format!("export link {href:?}: {e}")))?;
+        Ok((export, page))
     }
 
-    /// Downloads `url` with the browser's cookies and user agent.
-    async fn download(&self, url: &str) -> Result<Vec<u8>, Step> {
+    /// Downloads `url` with the browser's cookies (those of the page `here`)
+    /// and user agent.
+    async fn download(&self, url: reqwest::Url, here: &reqwest::Url) -> Result<Vec<u8>, Step> {
         let d = self.driver()?;
-        let here = d.current_url().await?;
         let jar = Arc::new(reqwest::cookie::Jar::default());
         for c in d.get_all_cookies().await? {
             let mut s = format!("{}={}", c.name, c.value);
@@ -424,7 +560,7 @@ impl WebDriverSession {
             if let Some(dm) = &c.domain {
                 s += &format!("; Domain={dm}");
             }
-            jar.add_cookie_str(&s, &here);
+            jar.add_cookie_str(&s, here);
         }
         let ua: String = d
             .execute("return navigator.userAgent;", vec![])
@@ -459,8 +595,8 @@ impl WebDriverSession {
     }
 
     async fn export_once(&self) -> Result<Vec<OrderSnapshot>, Step> {
-        let url = self.export_url().await?;
-        let bytes = self.download(&url).await?;
+        let (url, page) = self.export_url().await?;
+        let bytes = self.download(url, &page).await?;
         let started = Instant::now();
         let rows = xlsx::parse_export(&bytes, &self.profile().export)?;
         debug!(
@@ -472,58 +608,75 @@ impl WebDriverSession {
         Ok(rows)
     }
 
+    /// Opens the order's page and, unless it shows an existing report, fills
+    /// the report form and submits it ([`FILL_REPORT_JS`], one round trip
+    /// once the page is there), then waits for the answer page and reads
+    /// its ticket from the same state call.
     async fn report_once(&self, order: &StuckOrder) -> Result<ReportReceipt, Step> {
         let p = self.profile().order.clone();
         let login_path = self.profile().paths.login.clone();
+        let attr = p.ticket_attribute.clone();
         self.goto(&self.profile().order_path(order.order_id))
             .await?;
+        let form = serde_json::json!({
+            "login": login_path,
+            "reason": p.reason,
+            "reason_value": p.reason_value,
+            "message": p.message,
+            "text": render_message(&self.opts.message_template, order),
+            "submit": p.submit,
+        });
         let st = self
-            .wait_page(&[&p.already_reported, &p.report_form], false)
+            .wait_state(
+                &format!("{} or a complete {}", p.already_reported, p.report_form),
+                FILL_REPORT_JS,
+                vec![
+                    serde_json::json!([p.already_reported, p.report_form]),
+                    attr.as_str().into(),
+                    form,
+                ],
+                |st| {
+                    st.submitted
+                        || (st.loaded(false)
+                            && (st.found[0] || st.status >= 400 || st.path == login_path))
+                },
+            )
             .await?;
-        if st.path == login_path {
-            return Err(Step::LoggedOut);
-        }
-        if st.found[0] {
-            return Ok(ReportReceipt {
-                ticket: self.ticket(&p.already_reported).await?,
-                already_reported: true,
-            });
-        }
-        if st.status == 404 {
-            return Err(PortalError::Permanent(format!(
-                "order {} not found on the portal (404)",
-                order.order_id
-            ))
-            .into());
-        }
-        if st.status >= 400 || !st.found[1] {
+        if !st.submitted {
+            if st.path == login_path {
+                return Err(Step::LoggedOut);
+            }
+            if st.found[0] {
+                return Ok(ReportReceipt {
+                    ticket: ticket(&st, 0, &p.already_reported, &attr)?,
+                    already_reported: true,
+                });
+            }
+            if st.status == 404 {
+                return Err(PortalError::Permanent(format!(
+                    "order {} not found on the portal (404)",
+                    order.order_id
+                ))
+                .into());
+            }
             return Err(PortalError::Transient(format!(
                 "order page {} answered {}",
                 st.path, st.status
             ))
             .into());
         }
-        let option = format!("{} option[value=\"{}\"]", p.reason, p.reason_value);
-        self.find(&option).await?.click().await?;
-        let message = self.find(&p.message).await?;
-        message.clear().await?;
-        message
-            .send_keys(render_message(&self.opts.message_template, order))
-            .await?;
-        self.mark_document().await?;
-        self.find(&p.submit).await?.click().await?;
         let st = self
-            .wait_page(&[&p.report_ok, &p.already_reported], true)
+            .wait_page(&[&p.report_ok, &p.already_reported], true, Some(&attr))
             .await?;
         if st.found[0] {
             return Ok(ReportReceipt {
-                ticket: self.ticket(&p.report_ok).await?,
+                ticket: ticket(&st, 0, &p.report_ok, &attr)?,
                 already_reported: false,
             });
         }
         if st.found[1] {
             return Ok(ReportReceipt {
-                ticket: self.ticket(&p.already_reported).await?,
+                ticket: ticket(&st, 1, &p.already_reported, &attr)?,
                 already_reported: true,
             });
         }
@@ -535,17 +688,6 @@ impl WebDriverSession {
             order.order_id, st.status, st.path
         ))
         .into())
-    }
-
-    async fn ticket(&self, css: &str) -> Result<String, PortalError> {
-        let attr = &self.profile().order.ticket_attribute;
-        self.find(css)
-            .await?
-            .attr(attr.as_str())
-            .await
-            .map_err(wd_err)?
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| PortalError::Permanent(format!("{css} has no {attr}")))
     }
 
     /// Runs `step` with retries of transient failures, logging in again once
@@ -618,6 +760,16 @@ impl WebDriverSession {
         }
         warn!(screenshot = %png.display(), page = %html.display(), "portal failure artifacts saved");
     }
+}
+
+/// The ticket in `st.attrs[i]` (the element of `css`).
+fn ticket(st: &PageState, i: usize, css: &str, attr: &str) -> Result<String, PortalError> {
+    st.attrs
+        .get(i)
+        .cloned()
+        .flatten()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| PortalError::Permanent(format!("{css} has no {attr}")))
 }
 
 fn backoff(attempt: u32) -> Duration {
