@@ -6,12 +6,13 @@
 #
 #   scripts/bench-pipeline.sh                      # 50 users x 1000 orders
 #   BENCH_USERS=10 BENCH_ORDERS=500 scripts/bench-pipeline.sh
+#   BENCH_SCENARIOS=B BENCH_B_RUNS=5 scripts/bench-pipeline.sh   # makespan only, median of 5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  sed -n '2,9p' "$0"; exit 0
+  sed -n '2,10p' "$0"; exit 0
 fi
 ensure_build_deps
 ensure_postgres

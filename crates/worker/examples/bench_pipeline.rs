@@ -5,7 +5,12 @@
 //! Scenario A: fake portal at 0 ms, 50 users × 1,000 stuck orders (500 range
 //! jobs): total time, jobs/s, orders/s, tick → first job picked up.
 //! Scenario B: 10 ms per reported order, MAX_ACTIVE_SELENIUM=6: makespan
-//! against the ideal (total order time / 6).
+//! against the ideal (total order time / 6), and where the time beyond the
+//! ideal went (from the rows' timestamps: run start to first report, range
+//! lock to its first report, time per order, idle browser places).
+//!
+//! Knobs: BENCH_USERS, BENCH_ORDERS (scenario A), BENCH_SCENARIOS (`AB`,
+//! `A` or `B`), BENCH_B_RUNS (scenario B repetitions; the median is printed).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -162,6 +167,16 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
 
+    let scenarios = std::env::var("BENCH_SCENARIOS").unwrap_or_else(|_| "AB".into());
+    if scenarios.contains('A') {
+        scenario_a(users, orders).await;
+    }
+    if scenarios.contains('B') {
+        scenario_b().await;
+    }
+}
+
+async fn scenario_a(users: usize, orders: u32) {
     println!(
         "== Scenario A: {users} users x {orders} stuck orders, fake portal at 0 ms, 2 workers"
     );
@@ -194,26 +209,98 @@ async fn main() {
         let _ = w.kill();
         let _ = w.wait();
     }
+}
 
+async fn scenario_b() {
     let (u2, o2, delay) = (12usize, 300u32, 10u64);
-    println!("\n== Scenario B: {u2} users x {o2} stuck orders, {delay} ms per report, MAX_ACTIVE_SELENIUM=6, 2 workers");
-    let s = setup(u2, o2, delay).await;
-    let mut workers = start_workers(&s, 2, "6");
-    run_day(&s, "2026-11-02".parse().unwrap(), 1).await;
-    let (total, _) = run_day(&s, "2026-11-03".parse().unwrap(), 2).await;
+    let runs: usize = std::env::var("BENCH_B_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    println!("\n== Scenario B: {u2} users x {o2} stuck orders, {delay} ms per report, MAX_ACTIVE_SELENIUM=6, 2 workers, {runs} run(s)");
     let ideal = Duration::from_millis(u2 as u64 * o2 as u64 * delay / 6);
-    println!(
-        "makespan {:.2} s, ideal {:.2} s, ratio {:.2}x",
-        total.as_secs_f64(),
-        ideal.as_secs_f64(),
-        total.as_secs_f64() / ideal.as_secs_f64()
-    );
-    println!(
-        "max concurrent fake sessions: {}",
-        s.fake.stats().await.unwrap().max_open_sessions
-    );
-    for w in &mut workers {
-        let _ = w.kill();
-        let _ = w.wait();
+    let mut ratios = Vec::new();
+    for _ in 0..runs {
+        let s = setup(u2, o2, delay).await;
+        let mut workers = start_workers(&s, 2, "6");
+        run_day(&s, "2026-11-02".parse().unwrap(), 1).await;
+        let day2: NaiveDate = "2026-11-03".parse().unwrap();
+        let (total, _) = run_day(&s, day2, 2).await;
+        let ratio = total.as_secs_f64() / ideal.as_secs_f64();
+        ratios.push(ratio);
+        let stats = s.fake.stats().await.unwrap();
+        println!(
+            "makespan {:.2} s, ideal {:.2} s, ratio {ratio:.2}x; max concurrent fake sessions {}, logins {}",
+            total.as_secs_f64(),
+            ideal.as_secs_f64(),
+            stats.max_open_sessions,
+            stats.logins,
+        );
+        println!("  {}", breakdown(&s, day2, 6));
+        for w in &mut workers {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
     }
+    if runs > 1 {
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "median ratio {:.2}x (min {:.2}x, max {:.2}x)",
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1]
+        );
+    }
+}
+
+/// Where a run's time went, from the rows' own timestamps (PostgreSQL clock).
+fn breakdown(s: &Setup, date: NaiveDate, places: i32) -> String {
+    use diesel::sql_types::{Date, Double};
+    #[derive(QueryableByName)]
+    struct B {
+        #[diesel(sql_type = Double)]
+        makespan: f64,
+        #[diesel(sql_type = Double)]
+        first_report: f64,
+        #[diesel(sql_type = Double)]
+        range_start: f64,
+        #[diesel(sql_type = Double)]
+        per_order_ms: f64,
+        #[diesel(sql_type = Double)]
+        range_end: f64,
+        #[diesel(sql_type = Double)]
+        busy: f64,
+        #[diesel(sql_type = Double)]
+        tail: f64,
+    }
+    let b: B = diesel::sql_query(
+        "WITH r AS (SELECT id, started_at, finished_at FROM reporter_runs WHERE business_date = $1),
+              g AS (SELECT g.id, g.locked_at, g.completed_at, min(o.reported_at) AS first_rep,
+                           max(o.reported_at) AS last_rep, count(o.id) AS n
+                      FROM reporter_ranges g JOIN reporter_run_users u ON u.id = g.run_user_id
+                      JOIN r ON r.id = u.run_id LEFT JOIN reporter_order_reports o ON o.range_id = g.id
+                     GROUP BY g.id)
+         SELECT extract(epoch FROM (SELECT finished_at - started_at FROM r))::float8 AS makespan,
+                extract(epoch FROM (SELECT min(first_rep) FROM g) - (SELECT started_at FROM r))::float8 AS first_report,
+                coalesce(avg(extract(epoch FROM first_rep - locked_at)), 0)::float8 AS range_start,
+                coalesce(avg(extract(epoch FROM last_rep - first_rep) * 1000 / nullif(n - 1, 0)), 0)::float8 AS per_order_ms,
+                coalesce(avg(extract(epoch FROM completed_at - last_rep)), 0)::float8 AS range_end,
+                coalesce(sum(extract(epoch FROM completed_at - locked_at)), 0)::float8 AS busy,
+                extract(epoch FROM (SELECT finished_at FROM r) - max(completed_at))::float8 AS tail
+           FROM g",
+    )
+    .bind::<Date, _>(date)
+    .get_result(&mut s.db.connect())
+    .unwrap();
+    format!(
+        "run start -> first report {:.0} ms; per range: lock -> first report {:.1} ms, {:.2} ms/order, last report -> completed {:.1} ms; \
+         ranges held the {places} places {:.0}% of the run; last range -> run finished {:.0} ms",
+        b.first_report * 1000.0,
+        b.range_start * 1000.0,
+        b.per_order_ms,
+        b.range_end * 1000.0,
+        100.0 * b.busy / (f64::from(places) * b.makespan),
+        b.tail * 1000.0,
+    )
 }

@@ -18,7 +18,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::environment::Environment;
 use crate::lock_keeper::KeptLock;
-use crate::portal::{PortalError, SessionContext};
+use crate::portal::{PortalError, PortalSession, ReportReceipt, SessionContext};
 
 /// How soon a job that found nothing to take looks again while ranges are
 /// still open (held by others, or waiting for their retry time).
@@ -268,6 +268,11 @@ async fn pipeline_release(
     Ok(status)
 }
 
+/// Reports the orders in one logged-in session. Each order's page is opened
+/// while the previous order's ledger row is written, and nothing is filed
+/// before that write came back recorded under our fence: the same guarantee
+/// as writing each row before touching the next order, without waiting for
+/// the database on the portal's time.
 #[allow(clippy::too_many_arguments)]
 async fn report_orders(
     env: &Arc<Environment>,
@@ -278,7 +283,6 @@ async fn report_orders(
     email: &str,
     password: &str,
 ) -> anyhow::Result<Stop> {
-    let fence = lock.lock.fence;
     if let Some(stop) = still_ours(lease, lock) {
         return Ok(stop);
     }
@@ -295,6 +299,25 @@ async fn report_orders(
     if let Some(id) = session.webdriver_session() {
         let _ = lease.set_webdriver_session(&id).await;
     }
+    let result = report_in_session(env, lease, lock, t, orders, session.as_mut()).await;
+    // Also after a database error: the browser never outlives the job.
+    session.close().await;
+    result
+}
+
+/// A filed report whose ledger row is not written yet.
+type Filed = (pipeline::StuckOrder, ReportReceipt);
+
+async fn report_in_session(
+    env: &Arc<Environment>,
+    lease: &HeldLease,
+    lock: &KeptLock,
+    t: &TakenRange,
+    orders: &[pipeline::StuckOrder],
+    session: &mut dyn PortalSession,
+) -> anyhow::Result<Stop> {
+    let fence = lock.lock.fence;
+    let mut unrecorded: Option<Filed> = None;
     let mut stop = Stop::Finished;
     for order in orders {
         if env.shutting_down() {
@@ -306,38 +329,75 @@ async fn report_orders(
             break;
         }
         let started = std::time::Instant::now();
-        match session.report(order).await {
-            Ok(receipt) => {
-                metrics::histogram!("reporter_order_report_duration_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                metrics::counter!("reporter_orders_reported_total", "already_reported" => if receipt.already_reported { "true" } else { "false" })
-                    .increment(1);
-                let (t2, o2) = (t.clone(), order.clone());
-                let write = env
-                    .db(move |c| {
-                        pipeline::record_report(
-                            c,
-                            &t2,
-                            fence,
-                            &o2,
-                            &receipt.ticket,
-                            receipt.already_reported,
-                        )
-                    })
-                    .await?;
-                if write == LedgerWrite::Fenced {
-                    stop = Stop::Abandon("fenced write refused");
+        let (opened, written) = tokio::join!(
+            session.open_order(order),
+            record(env, t, fence, unrecorded.take())
+        );
+        if written? == LedgerWrite::Fenced {
+            stop = Stop::Abandon("fenced write refused");
+            break;
+        }
+        let receipt = match opened {
+            Ok(Some(already)) => already,
+            Ok(None) => {
+                if let Some(s) = still_ours(lease, lock) {
+                    stop = s;
                     break;
+                }
+                match session.report(order).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        stop = Stop::Failed(e);
+                        break;
+                    }
                 }
             }
             Err(e) => {
                 stop = Stop::Failed(e);
                 break;
             }
-        }
+        };
+        metrics::histogram!("reporter_order_report_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("reporter_orders_reported_total", "already_reported" => if receipt.already_reported { "true" } else { "false" })
+            .increment(1);
+        unrecorded = Some((order.clone(), receipt));
     }
-    session.close().await;
+    // Whatever stopped us, a filed report is recorded before anything else
+    // happens to the range (the fence still decides whether it may be).
+    if record(env, t, fence, unrecorded.take()).await? == LedgerWrite::Fenced
+        && matches!(stop, Stop::Finished | Stop::HandBack)
+    {
+        stop = Stop::Abandon("fenced write refused");
+    }
     Ok(stop)
+}
+
+/// Writes the ledger row of a filed report, fenced; nothing to write is
+/// `Recorded`.
+async fn record(
+    env: &Arc<Environment>,
+    t: &TakenRange,
+    fence: i64,
+    filed: Option<Filed>,
+) -> anyhow::Result<LedgerWrite> {
+    let Some((order, receipt)) = filed else {
+        return Ok(LedgerWrite::Recorded);
+    };
+    let t = t.clone();
+    let write = env
+        .db(move |c| {
+            pipeline::record_report(
+                c,
+                &t,
+                fence,
+                &order,
+                &receipt.ticket,
+                receipt.already_reported,
+            )
+        })
+        .await?;
+    Ok(write)
 }
 
 /// Checked before every portal action: a lease or lock that is no longer

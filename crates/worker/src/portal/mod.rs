@@ -104,6 +104,24 @@ pub trait PortalSession: Send {
 
     async fn export(&mut self) -> Result<Vec<OrderSnapshot>, PortalError>;
 
+    /// The steps of [`report`](Self::report) before anything is filed:
+    /// open the order's page and look whether it is already reported (the
+    /// view before submit). `Some` means it is, and nothing must be filed.
+    ///
+    /// The worker runs this while the previous order's ledger row is being
+    /// written, and calls `report` for the same order only once that write
+    /// is confirmed, so no filing ever starts before the previous one is
+    /// recorded under a live fence. The default does nothing and leaves
+    /// every step to `report`.
+    async fn open_order(
+        &mut self,
+        _order: &StuckOrder,
+    ) -> Result<Option<ReportReceipt>, PortalError> {
+        Ok(None)
+    }
+
+    /// Files the report of `order` (after [`open_order`](Self::open_order)
+    /// of the same order, only the steps that remain).
     async fn report(&mut self, order: &StuckOrder) -> Result<ReportReceipt, PortalError>;
 
     /// Always called, also after errors; must not fail loudly.
