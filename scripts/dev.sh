@@ -5,8 +5,8 @@
 # beat and two workers driving real headless Chromium.
 # REPORTER_PORTAL_DRIVER=fake runs the workers against the scripted fake
 # portal instead (no browser).
-# Prints the URL, the demo logins and how to trigger a slot. Ctrl-C stops
-# everything it started.
+# Prints the URL to open, the demo logins and how to watch a run. Ctrl-C
+# stops everything it started.
 #
 #   scripts/dev.sh            # build and run
 #   PORT=8001 scripts/dev.sh  # another API port
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/services.sh
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  sed -n '2,8p' "$0"; exit 0
+  sed -n '2,9p' "$0"; exit 0
 fi
 
 PORT="${PORT:-8000}"
@@ -86,6 +86,8 @@ for c in "${DEMO_CUSTOMERS[@]}"; do
   FAKE_ACCOUNTS+="${FAKE_ACCOUNTS:+,}{\"email\":\"$portal_email\",\"password\":\"portal-$((i + 1))\",\"orders\":$((300 * (i + 1))),\"stuck_every\":3}"
   i=$((i + 1))
 done
+# A new customer: no reservation and no portal account yet (the reserve screen).
+create_user cliente4@demo.test demo-cliente 800
 # The fake portal reads its accounts from Redis; day 1 until you advance it.
 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" SET "$REPORTER_REDIS_PREFIX:fake:config" \
   "{\"accounts\":[$FAKE_ACCOUNTS],\"report_delay_ms\":20}" >/dev/null
@@ -128,31 +130,51 @@ for c in "${DEMO_CUSTOMERS[@]}"; do
     -H 'Content-Type: application/json' -d "{\"slot_id\":$slot,\"monthly_orders_estimate\":$monthly}" || true
 done
 
+# Yesterday's runs store each customer's baseline export, and the portal
+# moves on a day: a run today then finds stuck orders to report, so the
+# newcomer can watch one from the console. Done once per dev database.
+TZ_NAME="${REPORTER_TIMEZONE:-America/Bogota}"
+YESTERDAY=$(TZ="$TZ_NAME" date -d yesterday +%F)
+TODAY=$(TZ="$TZ_NAME" date +%F)
+baseline_runs() {
+  psql "$DATABASE_URL" -Atqc "SELECT count(*) FROM reporter_runs WHERE business_date = '$YESTERDAY' AND finished_at IS NOT NULL"
+}
+if [ "$(baseline_runs)" -lt 2 ]; then
+  log "preparing the demo: yesterday's baseline runs (09:00 and 10:00)"
+  for h in 9 10; do "$BIN/reporterctl" trigger-slot --hour "$h" --date "$YESTERDAY" >/dev/null; done
+  for _ in $(seq 1 240); do [ "$(baseline_runs)" -ge 2 ] && break; sleep 0.5; done
+  [ "$(baseline_runs)" -ge 2 ] || log "baseline runs still going; see $DEV_DIR/logs/worker1.log"
+fi
+if [ "$REPORTER_PORTAL_DRIVER" = fake ]; then
+  [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" GET "$REPORTER_REDIS_PREFIX:fake:day")" -ge 2 ] \
+    || redis-cli -h 127.0.0.1 -p "$REDIS_PORT" INCR "$REPORTER_REDIS_PREFIX:fake:day" >/dev/null
+else
+  curl -fsS -X POST "$REPORTER_PORTAL_URL/_sim/advance-day" >/dev/null
+fi
+
 cat <<MSG
 
   Reporter is running.
 
-  API:        $API/api/
-  API docs:   $API/api/docs
-  Health:     $API/api/v1/healthz
+  Open:       $API/
+    operator   $DEMO_ADMIN / $DEMO_ADMIN_PW   (console: queues, workers, browsers, runs)
+    customers  cliente1@demo.test, cliente2@demo.test (09:00), cliente3@demo.test (10:00) / demo-cliente
+    new        cliente4@demo.test / demo-cliente   (no reservation yet: reserve an hour)
 
-  Demo logins (POST $API/api/auth/login/):
-    admin      $DEMO_ADMIN / $DEMO_ADMIN_PW
-    customers  cliente1@demo.test, cliente2@demo.test, cliente3@demo.test / demo-cliente
+  Watch a run: log in as the operator, Acciones → "Ejecutar franja ahora" with
+  today ($TODAY) and 09:00, then log in as cliente1 in another window to see
+  the progress and the reported orders. (An hour runs once a day; use 10:00
+  next, or the CLI below with later dates.)
 
+  API:        $API/api/   (docs: $API/api/docs, health: $API/api/v1/healthz)
   Portal simulator: $REPORTER_PORTAL_URL/login (cliente1@portal.test / clave-1)
 
-  Run a slot now (day 1 stores the baseline; then advance the portal's day
-  and run again to see the stuck orders reported by the browser):
+  From a shell:
     source <(scripts/dev-env.sh)     # same settings as this script
-    target/debug/reporterctl trigger-slot --hour 9 --date \$(date +%F)
-    curl -X POST $REPORTER_PORTAL_URL/_sim/advance-day   # fake driver: redis-cli INCR $REPORTER_REDIS_PREFIX:fake:day
-    target/debug/reporterctl trigger-slot --hour 9 --date \$(date -d tomorrow +%F)
-    target/debug/reporterctl runs
+    target/debug/reporterctl trigger-slot --hour 9 --date $TODAY
+    target/debug/reporterctl runs | queues | semaphore
     curl $REPORTER_PORTAL_URL/_sim/stats
-  (a slot hour runs once; to run again, pick later dates)
 
-  Watch:  target/debug/reporterctl queues | semaphore | runs
   Logs in $DEV_DIR/logs/ (api, beat, worker1, worker2, portal-sim, chromedriver);
   failure screenshots in .dev/artifacts/. Ctrl-C stops everything.
 MSG

@@ -78,5 +78,6 @@ ensure_chromium() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}" fonts-liberation
 }

@@ -90,11 +90,16 @@ const Reporter = (() => {
     return node;
   }
 
-  const timeFmt = new Intl.DateTimeFormat("es", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  const dateTimeFmt = new Intl.DateTimeFormat("es", { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+  // Times are shown in the reporter's time zone, like the hour labels, so
+  // "the 09:00 slot" and "started 09:00:02" agree wherever the reader is.
+  const timeZone = document.querySelector('meta[name="timezone"]')?.content || undefined;
+  const timeFmt = new Intl.DateTimeFormat("es", { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  const dayFmt = new Intl.DateTimeFormat("es", { timeZone, day: "numeric", month: "short" });
+  const dateTimeFmt = new Intl.DateTimeFormat("es", { timeZone, day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const numFmt = new Intl.NumberFormat("es");
 
   function time(iso) { return iso ? timeFmt.format(new Date(iso)) : "—"; }
+  function day(iso) { return iso ? dayFmt.format(new Date(iso)) : "—"; }
   function dateTime(iso) { return iso ? dateTimeFmt.format(new Date(iso)) : "—"; }
   function num(n) { return numFmt.format(n || 0); }
   function duration(seconds) {
@@ -138,5 +143,5 @@ const Reporter = (() => {
     return { now: tick };
   }
 
-  return { api, ApiError, toast, confirmAction, el, time, dateTime, num, duration, ago, setBar, every };
+  return { api, ApiError, toast, confirmAction, el, time, day, dateTime, num, duration, ago, setBar, every };
 })();

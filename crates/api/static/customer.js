@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, toast, confirmAction, el, time, dateTime, num, setBar, every } = Reporter;
+  const { api, toast, confirmAction, el, time, day, num, setBar, every } = Reporter;
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -15,7 +15,8 @@
     mode: "new", // or "change"
     runId: null,
     reportedSeen: -1,
-    orders: { page: 1, perPage: 20, q: "", status: "" },
+    // Fewer rows on a phone, where each row is a card.
+    orders: { page: 1, perPage: window.matchMedia("(max-width: 640px)").matches ? 10 : 20, q: "", status: "" },
     poller: null,
   };
 
@@ -122,7 +123,7 @@
         onclick: () => { if (fits) pick(s); },
       },
       el("span", { class: "hour-label", text: s.hour_label }),
-      el("span", { class: "hour-lock", "aria-hidden": "true", text: fits ? "" : "🔒" }),
+      el("span", { class: "hour-lock", "aria-hidden": "true" }),
       el("span", { class: "capacity" }, el("span", { class: "capacity-fill" })),
       el("span", { class: "hour-points", text: `${s.used_points}/${s.capacity_points}` }));
       btn.querySelector(".capacity-fill").style.width = Math.min(100, pct) + "%";
@@ -229,7 +230,7 @@
     const run = last.run;
     $("progress-title").textContent = last.result === "running" || last.result === "waiting"
       ? "Ejecución en curso" : "Última ejecución";
-    $("run-meta").textContent = `Franja de las ${run.hour_label} · ${dateTime(run.scheduled_at)}` +
+    $("run-meta").textContent = `Franja de las ${run.hour_label} del ${day(run.scheduled_at)}` +
       (last.finished_at ? ` · terminó a las ${time(last.finished_at)}` : "");
     const dc = last.download_compare_status;
     const p1 = dc === "completed" ? 100 : dc === "running" ? 50 : dc === "failed" ? 100 : 0;

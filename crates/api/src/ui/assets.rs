@@ -37,6 +37,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/console.js"),
     },
     Asset {
+        name: "lock.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../static/lock.svg"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/favicon.svg"),

@@ -1,0 +1,151 @@
+//! The operators' console: a failed range with its screenshot is retried,
+//! a stuck semaphore holder is cleared, and the page refreshes by itself.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use reporter_core::browser_semaphore::{BrowserSemaphore, Holder};
+use reporter_core::schema::{reporter_ranges, reporter_run_users, reporter_runs};
+
+use crate::harness::*;
+
+/// A run of today at 07:00 whose only range failed for good.
+fn seed_failed_range(ui: &Ui, user_id: i64) -> (i64, i64) {
+    let mut c = ui.conn();
+    let now = Utc::now();
+    let run_id: i64 = diesel::insert_into(reporter_runs::table)
+        .values((
+            reporter_runs::slot_id.eq(ui.slot_id(7)),
+            reporter_runs::scheduled_at.eq(now - chrono::Duration::minutes(20)),
+            reporter_runs::started_at.eq(Some(now - chrono::Duration::minutes(19))),
+            reporter_runs::finished_at.eq(Some(now - chrono::Duration::minutes(2))),
+            reporter_runs::status.eq("failed"),
+        ))
+        .returning(reporter_runs::id)
+        .get_result(&mut c)
+        .unwrap();
+    let ru: i64 = diesel::insert_into(reporter_run_users::table)
+        .values((
+            reporter_run_users::run_id.eq(run_id),
+            reporter_run_users::user_id.eq(user_id),
+            reporter_run_users::download_compare_status.eq("completed"),
+            reporter_run_users::total_pending_orders.eq(40),
+            reporter_run_users::total_ranges.eq(1),
+        ))
+        .returning(reporter_run_users::id)
+        .get_result(&mut c)
+        .unwrap();
+    let range: i64 = diesel::insert_into(reporter_ranges::table)
+        .values((
+            reporter_ranges::run_user_id.eq(ru),
+            reporter_ranges::range_start.eq(1),
+            reporter_ranges::range_end.eq(40),
+            reporter_ranges::status.eq("failed"),
+            reporter_ranges::attempts.eq(3),
+            reporter_ranges::error.eq(Some("portal: order page did not load in 30 s")),
+        ))
+        .returning(reporter_ranges::id)
+        .get_result(&mut c)
+        .unwrap();
+    (run_id, range)
+}
+
+/// The smallest valid PNG: one white pixel.
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08, 0xd7, 0x63, 0xf8, 0xff, 0xff, 0x3f,
+    0x00, 0x05, 0xfe, 0x02, 0xfe, 0xa7, 0x35, 0x81, 0x84, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_retries_a_failed_range_and_clears_the_semaphore() {
+    let ui = Ui::start(&[("MAX_ACTIVE_SELENIUM", "3")]).await;
+    ui.create_user("ops@example.com", 0, true);
+    let (ana, _) = ui.create_user("ana@example.com", 1000, false);
+    let (run_id, range) = seed_failed_range(&ui, ana);
+    let shot_dir = ui
+        .artifacts
+        .join(format!("run-{run_id}"))
+        .join(format!("user-{ana}"))
+        .join(format!("range-{range}"));
+    std::fs::create_dir_all(&shot_dir).unwrap();
+    std::fs::write(shot_dir.join("report-20261123T100000.png"), PIXEL_PNG).unwrap();
+
+    // A holder that is not coming back (its worker hung): the console shows it.
+    let redis = reporter_core::redis_conn::connect(&test_support::redis_url())
+        .await
+        .unwrap();
+    let sem = BrowserSemaphore::from_settings(redis, &ui.settings);
+    let _lease = sem
+        .acquire(
+            Holder::new("worker-colgado-1", "report-range 99"),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+
+    let d = ui.browser(Viewport::Desktop).await;
+    ui.login(&d, "ops@example.com").await;
+    wait_text(&d, "h1", "Consola de operación").await;
+    wait_text(&d, "#browsers-value", "1 / 3").await;
+    wait_text(&d, "#holders-table tbody", "worker-colgado-1").await;
+    let row = format!("#failed-table tr[data-range='{range}']");
+    wait_text(&d, &row, "order page did not load").await;
+    wait_text(&d, &row, "ana@example.com").await;
+    wait_text(&d, "#runs-table tbody", "07:00").await;
+
+    // The screenshot link serves the saved PNG to the operator's session.
+    let href = attr_of(&d, &format!("{row} a"), "href").await.unwrap();
+    assert!(
+        href.ends_with(&format!("/api/reporter/admin/ranges/{range}/screenshot")),
+        "{href}"
+    );
+    let (status, ty): (u16, String) = d
+        .execute_async(
+            "const [u, done] = arguments; fetch(u).then(r => done([r.status, r.headers.get('content-type')]));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!((status, ty.as_str()), (200, "image/png"));
+
+    click(&d, &format!("{row} button.retry")).await;
+    wait_for("the retried range to leave the failed list", || async {
+        (!is_shown(&d, &row).await).then_some(())
+    })
+    .await;
+    wait_shown(&d, "#failed-empty").await;
+    let status: String = reporter_ranges::table
+        .find(range)
+        .select(reporter_ranges::status)
+        .first(&mut ui.conn())
+        .unwrap();
+    assert_eq!(status, "pending");
+    let mut conn = reporter_core::redis_conn::connect(&test_support::redis_url())
+        .await
+        .unwrap();
+    let queues = reporter_core::jobs::queue_stats(&mut conn, &ui.prefix)
+        .await
+        .unwrap();
+    let rr = queues
+        .iter()
+        .find(|q| q.queue.contains("report"))
+        .expect("report-range queue");
+    assert!(
+        rr.waiting + rr.scheduled >= 1,
+        "the retry queued a job: {queues:?}"
+    );
+
+    click(&d, "#reset-semaphore").await;
+    confirm(&d).await;
+    wait_text(&d, "#reset-status", "reiniciado").await;
+    wait_shown(&d, "#holders-empty").await;
+    wait_text(&d, "#browsers-value", "0 / 3").await;
+    assert_eq!(sem.in_use().await.unwrap(), 0);
+    d.quit().await.unwrap();
+}

@@ -1,0 +1,10 @@
+//! The web UI in a real headless Chromium: the customer's page and the
+//! operators' console, against the real API, PostgreSQL and Redis, and for
+//! the live run, a worker driving a second browser against portal-sim.
+
+mod harness;
+
+mod access;
+mod console;
+mod customer;
+mod live_run;
