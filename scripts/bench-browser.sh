@@ -7,12 +7,13 @@
 #
 #   scripts/bench-browser.sh
 #   BENCH_REPORTS=500 BENCH_EXPORT_ORDERS=20000 scripts/bench-browser.sh
+#   BENCH_LOGINS=1 BENCH_REPORTS=5 RUST_LOG=thirtyfour=debug scripts/bench-browser.sh  # each WebDriver call, timestamped
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/services.sh
 source scripts/lib/services.sh
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-  sed -n '2,9p' "$0"; exit 0
+  sed -n '2,10p' "$0"; exit 0
 fi
 ensure_build_deps
 ensure_postgres

@@ -35,10 +35,14 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
     p.trigger(d2).await;
 
     // Wait until worker 0 is reporting, then kill it with its browser open.
+    // Not while a browser is starting (a `POST /session` in flight at the
+    // proxy): a worker killed then never learns the session id, nothing
+    // records it on the lease, and the session stays at chromedriver (the
+    // known limit in docs/portal.md).
     let start = Instant::now();
     loop {
         let reports = p.stats().await["reports"].as_u64().unwrap();
-        if reports >= 5 {
+        if reports >= 5 && p.sessions.creating() == 0 {
             break;
         }
         assert!(
@@ -49,11 +53,12 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(p.sessions.live() >= 1, "a browser is open at the kill");
+    p.kill(0);
+    // Its Chromium outlives it (chromedriver's child) until the reaper.
     assert!(
         !live_browsers(&p.tmp).is_empty(),
         "a Chromium runs at the kill"
     );
-    p.kill(0);
     p.start_worker();
 
     let status = p.wait_finished(d2, Duration::from_secs(240)).await;

@@ -68,6 +68,11 @@ impl SessionCounter {
         self.with(|c| c.current())
     }
 
+    /// `POST /session` calls not answered yet.
+    pub fn creating(&self) -> usize {
+        self.with(|c| c.creating)
+    }
+
     /// The most sessions live (or being created) at once.
     pub fn max(&self) -> usize {
         self.with(|c| c.max)

@@ -166,6 +166,7 @@ impl Portal for WebDriverPortal {
             password: password.to_string(),
             ctx: ctx.clone(),
             data_dir,
+            opened: None,
         };
         match session.login_with_retries().await {
             Ok(()) => {
@@ -341,6 +342,9 @@ pub struct WebDriverSession {
     password: String,
     ctx: SessionContext,
     data_dir: PathBuf,
+    /// The order whose page [`PortalSession::open_order`] left open with its
+    /// report form; `report` of that order starts from it.
+    opened: Option<i64>,
 }
 
 impl WebDriverSession {
@@ -608,16 +612,59 @@ impl WebDriverSession {
         Ok(rows)
     }
 
-    /// Opens the order's page and, unless it shows an existing report, fills
-    /// the report form and submits it ([`FILL_REPORT_JS`], one round trip
-    /// once the page is there), then waits for the answer page and reads
-    /// its ticket from the same state call.
-    async fn report_once(&self, order: &StuckOrder) -> Result<ReportReceipt, Step> {
+    /// Opens the order's page: `Some` if it shows an existing report, `None`
+    /// if it shows the report form. Files nothing.
+    async fn open_once(&self, order: &StuckOrder) -> Result<Option<ReportReceipt>, Step> {
         let p = self.profile().order.clone();
-        let login_path = self.profile().paths.login.clone();
         let attr = p.ticket_attribute.clone();
         self.goto(&self.profile().order_path(order.order_id))
             .await?;
+        let st = self
+            .wait_page(&[&p.already_reported, &p.report_form], false, Some(&attr))
+            .await?;
+        if st.path == self.profile().paths.login {
+            return Err(Step::LoggedOut);
+        }
+        if st.found[0] {
+            return Ok(Some(ReportReceipt {
+                ticket: ticket(&st, 0, &p.already_reported, &attr)?,
+                already_reported: true,
+            }));
+        }
+        if st.status == 404 {
+            return Err(PortalError::Permanent(format!(
+                "order {} not found on the portal (404)",
+                order.order_id
+            ))
+            .into());
+        }
+        if st.status >= 400 || !st.found[1] {
+            return Err(PortalError::Transient(format!(
+                "order page {} answered {}",
+                st.path, st.status
+            ))
+            .into());
+        }
+        Ok(None)
+    }
+
+    /// Opens the order's page (unless `page_open`: [`Self::open_once`] just
+    /// left the browser on it) and, unless it shows an existing report,
+    /// fills the report form and submits it ([`FILL_REPORT_JS`], one round
+    /// trip once the page is there), then waits for the answer page and
+    /// reads its ticket from the same state call.
+    async fn report_once(
+        &self,
+        order: &StuckOrder,
+        page_open: bool,
+    ) -> Result<ReportReceipt, Step> {
+        let p = self.profile().order.clone();
+        let login_path = self.profile().paths.login.clone();
+        let attr = p.ticket_attribute.clone();
+        if !page_open {
+            self.goto(&self.profile().order_path(order.order_id))
+                .await?;
+        }
         let form = serde_json::json!({
             "login": login_path,
             "reason": p.reason,
@@ -801,6 +848,7 @@ impl PortalSession for WebDriverSession {
     }
 
     async fn export(&mut self) -> Result<Vec<OrderSnapshot>, PortalError> {
+        self.opened = None;
         let r = self.with_session("export", || self.export_once()).await;
         if let Err(e) = &r {
             warn!(error = %e, "export failed");
@@ -809,9 +857,34 @@ impl PortalSession for WebDriverSession {
         r
     }
 
-    async fn report(&mut self, order: &StuckOrder) -> Result<ReportReceipt, PortalError> {
+    async fn open_order(
+        &mut self,
+        order: &StuckOrder,
+    ) -> Result<Option<ReportReceipt>, PortalError> {
+        self.opened = None;
         let r = self
-            .with_session("report", || self.report_once(order))
+            .with_session("open order", || self.open_once(order))
+            .await;
+        match &r {
+            Ok(None) => self.opened = Some(order.order_id),
+            Ok(Some(_)) => {}
+            Err(e) => {
+                warn!(order = order.order_id, error = %e, "opening the order failed");
+                self.save_artifacts(&format!("order-{}", order.order_id))
+                    .await;
+            }
+        }
+        r
+    }
+
+    async fn report(&mut self, order: &StuckOrder) -> Result<ReportReceipt, PortalError> {
+        // Only the first try may start from the page open_order left open;
+        // retries open it again.
+        let mut page_open = self.opened.take() == Some(order.order_id);
+        let r = self
+            .with_session("report", || {
+                self.report_once(order, std::mem::replace(&mut page_open, false))
+            })
             .await;
         if let Err(e) = &r {
             warn!(order = order.order_id, error = %e, "report failed");
