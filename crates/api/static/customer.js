@@ -139,6 +139,16 @@
       $("orders").focus();
       return;
     }
+    if (state.mode === "change") {
+      const from = state.reservation.hour_label;
+      const ok = await confirmAction(
+        "¿Cambiar tu hora?",
+        from === slot.hour_label
+          ? `Seguirás a las ${from}, con el nuevo tamaño de tu cuenta.`
+          : `Tu reporte diario pasará de las ${from} a las ${slot.hour_label}.`,
+        "Sí, cambiar");
+      if (!ok) return;
+    }
     const buttons = document.querySelectorAll("#hour-grid button");
     buttons.forEach((b) => b.setAttribute("aria-busy", "true"));
     $("grid-status").textContent = `Reservando ${slot.hour_label}…`;

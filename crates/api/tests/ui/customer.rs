@@ -169,6 +169,7 @@ async fn a_customer_logs_in_reserves_an_hour_and_manages_the_reservation() {
     .await;
     expect_locked(&d, "07:00", true).await;
     click_hour(&d, "10:00").await;
+    confirm(&d).await;
     wait_shown(&d, "#dashboard").await;
     wait_text(&d, "#res-hour", "10:00").await;
 
