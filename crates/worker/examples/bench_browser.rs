@@ -3,7 +3,9 @@
 //! latency. Prints numbers; asserts nothing.
 //!
 //! - login: time from a new browser session to logged in (median, p95);
-//! - report: time to report one order with a reused session (median, p95);
+//! - report: time to report one order with a reused session (median, p95),
+//!   and split the way the report-range job calls it (`open_order`, which
+//!   overlaps the previous order's ledger write, then `report`);
 //! - export-to-stored: 10,000 orders from the export link to rows stored in
 //!   PostgreSQL (download + parse + `store_and_compare`), when
 //!   TEST_DATABASE_URL's server is reachable; the login before it is
@@ -81,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
     big.orders = Some(export_orders);
     let sim = portal_sim::spawn(SimConfig {
         accounts: vec![AccountSpec::numbered(1), big],
-        orders_per_account: reports.max(10),
+        orders_per_account: (2 * reports).max(10),
         ..SimConfig::default()
     })
     .await?;
@@ -132,19 +134,33 @@ async fn main() -> anyhow::Result<()> {
     let mut s = portal
         .login("cliente1@portal.test", "clave-1", &ctx)
         .await?;
+    let stuck = |o: &serde_json::Value| StuckOrder {
+        position: 0,
+        order_id: o["id"].as_i64().unwrap(),
+        status: o["status"].as_str().unwrap_or("").into(),
+        carrier: o["carrier"].as_str().unwrap_or("").into(),
+        tracking_number: o["tracking"].as_str().unwrap_or("").into(),
+        order_date: o["date"].as_str().unwrap_or("").into(),
+    };
     let mut report_times = Vec::new();
     for o in truth.iter().take(reports) {
-        let order = StuckOrder {
-            position: 0,
-            order_id: o["id"].as_i64().unwrap(),
-            status: o["status"].as_str().unwrap_or("").into(),
-            carrier: o["carrier"].as_str().unwrap_or("").into(),
-            tracking_number: o["tracking"].as_str().unwrap_or("").into(),
-            order_date: o["date"].as_str().unwrap_or("").into(),
-        };
+        let order = stuck(o);
         let t = Instant::now();
         let r = s.report(&order).await?;
         report_times.push(t.elapsed());
+        assert!(!r.ticket.is_empty());
+    }
+    // The report-range job's way: open_order (while the previous ledger
+    // row is written), then report (the submit) from the open page.
+    let (mut open_times, mut submit_times) = (Vec::new(), Vec::new());
+    for o in truth.iter().skip(reports).take(reports) {
+        let order = stuck(o);
+        let t = Instant::now();
+        assert!(s.open_order(&order).await?.is_none());
+        open_times.push(t.elapsed());
+        let t = Instant::now();
+        let r = s.report(&order).await?;
+        submit_times.push(t.elapsed());
         assert!(!r.ticket.is_empty());
     }
     s.close().await;
@@ -175,6 +191,10 @@ async fn main() -> anyhow::Result<()> {
     stats("login (new browser)", login_times);
     stats("close (quit browser)", session_times);
     stats("report one order (reused)", report_times);
+    if !open_times.is_empty() {
+        stats("  as open_order", open_times);
+        stats("  + report from the open page", submit_times);
+    }
     println!(
         "export {} orders: login {:.0} ms (its orders page lists them all); download+parse {:.0} ms",
         rows.len(),
