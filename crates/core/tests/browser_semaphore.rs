@@ -34,12 +34,16 @@ async fn limit_is_never_exceeded_across_connections() {
 
     let mut tasks = JoinSet::new();
     for i in 0..TASKS {
-        let sem = BrowserSemaphore::new(
+        let mut sem = BrowserSemaphore::new(
             conns[i % conns.len()].clone(),
             &prefix,
             LIMIT as u32,
             Duration::from_secs(30),
         );
+        // Half the waiters are woken on release, half only poll.
+        if i % 2 == 0 {
+            sem = sem.with_wakeups(redis::Client::open(common::redis_url()).unwrap());
+        }
         let (live, max_live, done) = (live.clone(), max_live.clone(), done.clone());
         tasks.spawn(async move {
             let holder = Holder::new(format!("worker-{}", i % 3), format!("job-{i}"));
@@ -104,6 +108,39 @@ async fn acquire_times_out_when_full_and_succeeds_after_release() {
         .await
         .unwrap();
     assert!(sem.is_held(&second).await.unwrap());
+    delete_prefix(&conn, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_wakes_a_waiter_before_its_next_poll() {
+    let prefix = unique_prefix();
+    let conn = connect().await;
+    // A poll interval longer than the test's patience: only the release's
+    // wake-up can get the waiter its place in time.
+    let hour = Duration::from_secs(3600);
+    let sem = BrowserSemaphore::new(conn.clone(), &prefix, 1, Duration::from_secs(30))
+        .with_poll_interval(hour, hour)
+        .with_wakeups(redis::Client::open(common::redis_url()).unwrap());
+    let first = sem
+        .acquire(Holder::new("w1", "j1"), PATIENCE)
+        .await
+        .unwrap();
+    let waiter = {
+        let sem = sem.clone();
+        tokio::spawn(async move { sem.acquire(Holder::new("w2", "j2"), 2 * hour).await })
+    };
+    // Let the waiter find the place taken and block (a token pushed before
+    // it blocks waits for it in the list, so this is not a race).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiter.is_finished());
+    assert!(sem.release(first).await.unwrap());
+    let second = tokio::time::timeout(PATIENCE, waiter)
+        .await
+        .expect("the release woke the waiter")
+        .unwrap()
+        .unwrap();
+    assert!(sem.is_held(&second).await.unwrap());
+    assert_eq!(sem.in_use().await.unwrap(), 1);
     delete_prefix(&conn, &prefix).await;
 }
 

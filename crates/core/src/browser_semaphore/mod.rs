@@ -9,7 +9,8 @@
 //! Redis layout under `{prefix}:semaphore:`:
 //! - `leases`: ZSET, member = lease id, score = expiry in ms on the Redis clock;
 //! - `holders`: HASH, lease id -> `{worker, job, since, webdriver_session}`;
-//! - `reaped`: LIST of expired leases with their holder record (see below).
+//! - `reaped`: LIST of expired leases with their holder record (see below);
+//! - `notify`: LIST of wake-up tokens, one pushed per released lease.
 //!
 //! # Holding a place
 //! Use [`BrowserSemaphore::acquire_held`], which returns a [`HeldLease`] whose
@@ -29,12 +30,21 @@
 //! caller dies between draining and deleting; the Grid session timeout is the
 //! backstop for that. The list keeps at most the newest 10 000 records.
 //!
-//! # Fairness and failures
-//! Waiters poll with a jittered interval, so a freed place goes to whichever
-//! waiter polls first, not to the longest waiting one. A Redis error ends the
-//! wait with [`SemaphoreError::Redis`]; if it hit the reply of a granted
-//! acquisition, that unknown lease is never renewed and frees itself after
-//! one lease TTL.
+//! # Waiting, fairness and failures
+//! A waiter tries, and when every place is taken blocks on the `notify`
+//! list (`BLPOP`, on a connection of its own, never the shared multiplexed
+//! one) for at most one jittered poll interval, then tries again. Every
+//! release pushes a token, so a freed place is taken at once by the waiter
+//! blocked longest (Redis serves `BLPOP` in arrival order); a place freed by
+//! expiry, a token taken by a waiter that then loses the race, or a broken
+//! wake-up connection cost at most one poll interval, because the waiter
+//! tries again when its wait ends anyway. Without wake-ups (a semaphore made
+//! with [`new`](BrowserSemaphore::new) and no
+//! [`with_wakeups`](BrowserSemaphore::with_wakeups)) waiters only poll. The
+//! acquisition itself stays one Lua script, so the limit never depends on
+//! who was woken. A Redis error of an acquisition ends the wait with
+//! [`SemaphoreError::Redis`]; if it hit the reply of a granted acquisition,
+//! that unknown lease is never renewed and frees itself after one lease TTL.
 //!
 //! A holder paused (SIGSTOP) past its expiry still has its browser open while
 //! its place is given away, so for a moment more than `limit` browsers may
@@ -44,12 +54,13 @@
 mod keeper;
 mod scripts;
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use redis::aio::ConnectionManager;
-use redis::RedisError;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::{AsyncConnectionConfig, RedisError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -59,6 +70,13 @@ pub use keeper::HeldLease;
 /// short enough to notice a freed place promptly, jittered so that waiters
 /// across the fleet do not poll in lockstep.
 const DEFAULT_POLL: (Duration, Duration) = (Duration::from_millis(25), Duration::from_millis(100));
+
+/// Unclaimed wake-up tokens expire after this: a waiter that arrives later
+/// tries the semaphore itself first anyway.
+const NOTIFY_TTL: Duration = Duration::from_secs(5);
+
+/// Idle wake-up connections kept per semaphore (one is busy per waiter).
+const IDLE_WAKEUP_CONNECTIONS: usize = 16;
 
 #[derive(Debug, Error)]
 pub enum SemaphoreError {
@@ -180,6 +198,7 @@ pub struct BrowserSemaphore {
     limit: u32,
     lease_ttl: Duration,
     poll: (Duration, Duration),
+    wakeups: Option<Wakeups>,
 }
 
 #[derive(Clone)]
@@ -187,6 +206,43 @@ struct Keys {
     leases: String,
     holders: String,
     reaped: String,
+    notify: String,
+}
+
+/// Connections of their own for the blocking pop: a `BLPOP` on the shared
+/// multiplexed connection would hold up every other command behind it.
+#[derive(Clone)]
+struct Wakeups {
+    client: redis::Client,
+    idle: Arc<Mutex<Vec<MultiplexedConnection>>>,
+}
+
+impl Wakeups {
+    async fn connection(&self) -> Result<MultiplexedConnection, RedisError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if let Some(c) = idle {
+            return Ok(c);
+        }
+        let cfg = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        self.client
+            .get_multiplexed_async_connection_with_config(&cfg)
+            .await
+    }
+
+    /// Only a connection whose last `BLPOP` was answered comes back, so the
+    /// next waiter never queues behind a pop still blocked at the server.
+    fn give_back(&self, c: MultiplexedConnection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_WAKEUP_CONNECTIONS {
+            idle.push(c);
+        }
+    }
 }
 
 impl std::fmt::Debug for BrowserSemaphore {
@@ -201,13 +257,22 @@ impl std::fmt::Debug for BrowserSemaphore {
 
 impl BrowserSemaphore {
     /// The fleet's semaphore as the settings define it (prefix, limit, lease).
+    /// Waiters are woken on release (connections for that are opened only
+    /// when someone waits).
     pub fn from_settings(conn: ConnectionManager, settings: &crate::config::Settings) -> Self {
-        Self::new(
+        let sem = Self::new(
             conn,
             &settings.redis_prefix,
             settings.max_active_selenium,
             Duration::from_secs(settings.semaphore_lease_secs),
-        )
+        );
+        match redis::Client::open(settings.redis_url()) {
+            Ok(client) => sem.with_wakeups(client),
+            Err(e) => {
+                tracing::warn!(error = %e, "browser semaphore: no wake-ups, waiters only poll");
+                sem
+            }
+        }
     }
 
     /// `lease_ttl` is how long a place outlives its holder's last heartbeat.
@@ -223,6 +288,7 @@ impl BrowserSemaphore {
             leases: format!("{prefix}:semaphore:leases"),
             holders: format!("{prefix}:semaphore:holders"),
             reaped: format!("{prefix}:semaphore:reaped"),
+            notify: format!("{prefix}:semaphore:notify"),
         };
         BrowserSemaphore {
             conn,
@@ -230,7 +296,19 @@ impl BrowserSemaphore {
             limit,
             lease_ttl,
             poll: DEFAULT_POLL,
+            wakeups: None,
         }
+    }
+
+    /// Waiters block on the notify list (on connections of their own, made
+    /// from `client`) instead of only sleeping between polls, so a released
+    /// place is taken at once.
+    pub fn with_wakeups(mut self, client: redis::Client) -> Self {
+        self.wakeups = Some(Wakeups {
+            client,
+            idle: Arc::new(Mutex::new(Vec::new())),
+        });
+        self
     }
 
     /// Overrides the jittered poll interval used while waiting for a place.
@@ -255,8 +333,14 @@ impl BrowserSemaphore {
     pub async fn acquire(&self, holder: Holder, wait: Duration) -> Result<Lease, SemaphoreError> {
         let started = Instant::now();
         let deadline = started + wait;
+        // One wake-up connection for the whole wait; a cancelled wait drops
+        // it with whatever pop it still has pending.
+        let mut wakeup: Option<MultiplexedConnection> = None;
         loop {
             if let Some(lease) = self.try_acquire(&holder).await? {
+                if let (Some(w), Some(c)) = (&self.wakeups, wakeup) {
+                    w.give_back(c);
+                }
                 return Ok(lease);
             }
             let now = Instant::now();
@@ -265,7 +349,45 @@ impl BrowserSemaphore {
                     waited: now - started,
                 });
             }
-            tokio::time::sleep(self.poll_delay().min(deadline - now)).await;
+            self.wait_for_release(&mut wakeup, self.poll_delay().min(deadline - now))
+                .await;
+        }
+    }
+
+    /// Returns when a release token arrives or `at_most` has passed. Wake-up
+    /// failures are not the caller's: the connection is dropped and the
+    /// rest of the interval slept, as a plain poll would.
+    async fn wait_for_release(&self, conn: &mut Option<MultiplexedConnection>, at_most: Duration) {
+        let Some(wakeups) = &self.wakeups else {
+            tokio::time::sleep(at_most).await;
+            return;
+        };
+        let until = Instant::now() + at_most;
+        if conn.is_none() {
+            match wakeups.connection().await {
+                Ok(c) => *conn = Some(c),
+                Err(e) => {
+                    tracing::debug!(error = %e, "browser semaphore wake-up connection failed; polling");
+                    tokio::time::sleep_until(until.into()).await;
+                    return;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else { return };
+        // BLPOP takes seconds; 0 would mean forever.
+        let secs = until
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+            .as_secs_f64();
+        let popped: Result<Option<(String, String)>, RedisError> = redis::cmd("BLPOP")
+            .arg(&self.keys.notify)
+            .arg(format!("{secs:.3}"))
+            .query_async(c)
+            .await;
+        if let Err(e) = popped {
+            tracing::debug!(error = %e, "browser semaphore wake-up failed; polling");
+            *conn = None;
+            tokio::time::sleep_until(until.into()).await;
         }
     }
 
@@ -344,7 +466,10 @@ impl BrowserSemaphore {
         let was_live: i64 = scripts::RELEASE
             .key(&self.keys.leases)
             .key(&self.keys.holders)
+            .key(&self.keys.notify)
             .arg(lease_id)
+            .arg(self.limit.max(1))
+            .arg(u64::try_from(NOTIFY_TTL.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(was_live == 1)
@@ -408,7 +533,12 @@ impl BrowserSemaphore {
     /// running will find their leases lost on the next heartbeat; browsers of
     /// reaped-but-undrained records are no longer tracked.
     pub async fn reset(&self) -> Result<(), SemaphoreError> {
-        let keys = [&self.keys.leases, &self.keys.holders, &self.keys.reaped];
+        let keys = [
+            &self.keys.leases,
+            &self.keys.holders,
+            &self.keys.reaped,
+            &self.keys.notify,
+        ];
         redis::cmd("DEL")
             .arg(&keys[..])
             .exec_async(&mut self.conn.clone())

@@ -105,14 +105,22 @@ return 1
     )
 });
 
-/// ARGV: lease_id. Removes the lease whatever its state (the holder is alive
-/// and answers for its own browser) and returns 1 if it was still live.
+/// KEYS[3] here is the notify LIST. ARGV: lease_id, limit, notify_ttl_ms.
+/// Removes the lease whatever its state (the holder is alive and answers for
+/// its own browser) and returns 1 if it was still live. A removed lease
+/// pushes one wake-up token for a waiter blocked on the notify list; the
+/// list keeps at most `limit` tokens and expires when nobody takes them.
 pub(super) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 local live = live_score(KEYS[1], ARGV[1], now_ms())
-redis.call('ZREM', KEYS[1], ARGV[1])
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+if removed == 1 then
+  redis.call('LPUSH', KEYS[3], '1')
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+end
 if live then return 1 end
 return 0
 "#,
