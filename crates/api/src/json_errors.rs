@@ -56,7 +56,17 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
+/// Unknown paths: JSON for the API and programs; a page for a person's
+/// browser that asked for HTML outside `/api`.
 pub async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !req.path().starts_with("/api") {
+        return crate::ui::pages::not_found_page();
+    }
     Err(ApiError::not_found(
         "not_found",
         format!("No existe la ruta {} {}", req.method(), req.path()),

@@ -99,6 +99,14 @@ struct ConsolePage {
 }
 
 #[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage;
+
+pub fn not_found_page() -> Result<HttpResponse, ApiError> {
+    html(StatusCode::NOT_FOUND, &NotFoundPage)
+}
+
+#[derive(Template)]
 #[template(path = "forbidden.html")]
 struct ForbiddenPage {
     viewer: Viewer,

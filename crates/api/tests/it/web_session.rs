@@ -281,4 +281,22 @@ async fn assets_are_embedded_and_revalidated_by_etag() {
     assert_eq!(s, 404, "{b}");
     let (s, b) = app.call(Method::GET, "/static/nope.js", None, None).await;
     assert_error(s, &b, 404, "not_found");
+
+    // A person's browser on an unknown page gets a page; programs get JSON.
+    let page = app
+        .http
+        .get(app.url("/no-existe"))
+        .header("Accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("Esta página no existe"));
+    let (s, b) = send(
+        app.http
+            .get(app.url("/api/no-existe"))
+            .header("Accept", "text/html"),
+    )
+    .await;
+    assert_error(s, &b, 404, "not_found");
 }
