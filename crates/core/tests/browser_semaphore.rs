@@ -169,6 +169,7 @@ async fn holders_lists_live_leases_for_operators() {
         since: holders[0].since,
         expires_at: a.expires_at(),
         webdriver_session: Some("session-a".into()),
+        browser_tag: None,
     };
     assert_eq!(holders[0], expected_a);
     assert_eq!(
@@ -231,6 +232,146 @@ async fn unrenewed_lease_expires_and_its_session_is_reaped_once() {
         sem.reap_expired().await.unwrap().is_empty(),
         "each reaped session is handed out once"
     );
+    delete_prefix(&conn, &prefix).await;
+}
+
+/// A holder killed while its browser starts has recorded only the browser
+/// tag: reaping its lease keeps the tag in the orphan set (for any reaper to
+/// sweep, as often as needed) until it is forgotten; a lease whose session id
+/// is known is not an orphan, and setting one field keeps the others.
+#[tokio::test]
+async fn a_tag_without_a_session_becomes_an_orphan_until_forgotten() {
+    let prefix = unique_prefix();
+    let conn = connect().await;
+    let sem = BrowserSemaphore::new(conn.clone(), &prefix, 3, Duration::from_secs(1));
+    let starting = sem
+        .acquire(Holder::new("dead", "starting"), PATIENCE)
+        .await
+        .unwrap();
+    let started = sem
+        .acquire(Holder::new("dead", "started"), PATIENCE)
+        .await
+        .unwrap();
+    let untagged = sem
+        .acquire(Holder::new("dead", "untagged"), PATIENCE)
+        .await
+        .unwrap();
+    assert!(sem
+        .set_browser_tag(&starting, "/tmp/reporter-chrome-1")
+        .await
+        .unwrap());
+    assert!(sem
+        .set_browser_tag(&started, "/tmp/reporter-chrome-2")
+        .await
+        .unwrap());
+    assert!(sem
+        .set_webdriver_session(&started, "session-2")
+        .await
+        .unwrap());
+    let mut holders = sem.holders().await.unwrap();
+    holders.sort_by(|a, b| a.job.cmp(&b.job));
+    let fields = |h: &LeaseInfo| {
+        (
+            h.job.clone(),
+            h.browser_tag.clone(),
+            h.webdriver_session.clone(),
+        )
+    };
+    let expected = [
+        ("started", Some("/tmp/reporter-chrome-2"), Some("session-2")),
+        ("starting", Some("/tmp/reporter-chrome-1"), None),
+        ("untagged", None, None),
+    ]
+    .map(|(j, t, s)| (j.to_string(), t.map(String::from), s.map(String::from)));
+    assert_eq!(holders.iter().map(fields).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        holders[0].since.timestamp_millis(),
+        started.since().timestamp_millis(),
+        "a field update keeps the rest of the record"
+    );
+    assert!(sem.orphan_browser_tags().await.unwrap().is_empty());
+
+    let last_expiry = [&starting, &started, &untagged]
+        .iter()
+        .map(|l| l.expires_at().timestamp_millis())
+        .max()
+        .unwrap();
+    until_redis_time_passes(&conn, last_expiry).await;
+    assert!(
+        !sem.set_browser_tag(&starting, "late").await.unwrap(),
+        "an expired lease takes no tag"
+    );
+    let mut reaped = sem.reap_expired().await.unwrap();
+    reaped.sort_by(|a, b| a.job.cmp(&b.job));
+    assert_eq!(reaped.iter().map(fields).collect::<Vec<_>>(), expected);
+
+    let orphans = vec!["/tmp/reporter-chrome-1".to_string()];
+    assert_eq!(sem.orphan_browser_tags().await.unwrap(), orphans);
+    assert!(sem.reap_expired().await.unwrap().is_empty());
+    assert_eq!(
+        sem.orphan_browser_tags().await.unwrap(),
+        orphans,
+        "an orphan tag stays until it is forgotten"
+    );
+    sem.forget_orphan_browser_tags(&orphans).await.unwrap();
+    assert!(sem.orphan_browser_tags().await.unwrap().is_empty());
+
+    // A tag kept past its time is dropped.
+    let now = redis_time_ms(&conn).await;
+    redis::cmd("ZADD")
+        .arg(format!("{prefix}:semaphore:orphans"))
+        .arg(now - 1)
+        .arg("/tmp/reporter-chrome-stale")
+        .exec_async(&mut conn.clone())
+        .await
+        .unwrap();
+    assert!(sem.orphan_browser_tags().await.unwrap().is_empty());
+    delete_prefix(&conn, &prefix).await;
+}
+
+/// Holder records written before a field existed still parse.
+#[tokio::test]
+async fn holder_records_of_older_versions_parse() {
+    let prefix = unique_prefix();
+    let conn = connect().await;
+    let sem = BrowserSemaphore::new(conn.clone(), &prefix, 2, Duration::from_secs(30));
+    let expires = redis_time_ms(&conn).await + 30_000;
+    for (id, record) in [
+        (
+            "old-1",
+            r#"{"worker":"w","job":"j1","since":"2026-01-01T00:00:00Z","webdriver_session":"s1"}"#,
+        ),
+        (
+            "old-2",
+            r#"{"worker":"w","job":"j2","since":"2026-01-01T00:00:00Z"}"#,
+        ),
+    ] {
+        redis::pipe()
+            .cmd("ZADD")
+            .arg(format!("{prefix}:semaphore:leases"))
+            .arg(expires)
+            .arg(id)
+            .cmd("HSET")
+            .arg(format!("{prefix}:semaphore:holders"))
+            .arg(id)
+            .arg(record)
+            .exec_async(&mut conn.clone())
+            .await
+            .unwrap();
+    }
+    let mut holders = sem.holders().await.unwrap();
+    holders.sort_by(|a, b| a.job.cmp(&b.job));
+    let got: Vec<_> = holders
+        .iter()
+        .map(|h| {
+            (
+                h.lease_id.as_str(),
+                h.webdriver_session.as_deref(),
+                h.browser_tag.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("old-1", Some("s1"), None), ("old-2", None, None)]);
     delete_prefix(&conn, &prefix).await;
 }
 

@@ -125,6 +125,29 @@ impl Environment {
         });
     }
 
+    /// A hook that records the tag of a browser about to start on `lease`,
+    /// awaited by the adapter before it asks for the browser: a worker
+    /// killed while the browser starts leaves the tag for the reaper.
+    /// `false` (lease no longer live, or Redis failing) refuses the browser.
+    pub fn record_browser_tag_on(
+        &self,
+        lease: &reporter_core::browser_semaphore::HeldLease,
+    ) -> crate::portal::BrowserStarting {
+        let (sem, lease) = (self.semaphore.clone(), lease.lease().clone());
+        crate::portal::BrowserStarting::new(move |tag: String| {
+            let (sem, lease) = (sem.clone(), lease.clone());
+            async move {
+                match sem.set_browser_tag(&lease, &tag).await {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not record the browser tag on the lease");
+                        false
+                    }
+                }
+            }
+        })
+    }
+
     /// A hook that records a just-started browser's session id on `lease`
     /// (fire and forget: login goes on meanwhile).
     pub fn record_browser_on(

@@ -99,6 +99,16 @@ impl HeldLease {
         Ok(stored)
     }
 
+    /// See [`BrowserSemaphore::set_browser_tag`]; a `false` here also marks
+    /// the lease lost.
+    pub async fn set_browser_tag(&self, tag: &str) -> Result<bool, SemaphoreError> {
+        let stored = self.semaphore.set_browser_tag(&self.lease, tag).await?;
+        if !stored {
+            self.state.mark_lost();
+        }
+        Ok(stored)
+    }
+
     /// Stops the heartbeat and frees the place; `false` if the lease had
     /// already expired.
     pub async fn release(mut self) -> Result<bool, SemaphoreError> {

@@ -8,8 +8,10 @@
 //!
 //! Redis layout under `{prefix}:semaphore:`:
 //! - `leases`: ZSET, member = lease id, score = expiry in ms on the Redis clock;
-//! - `holders`: HASH, lease id -> `{worker, job, since, webdriver_session}`;
+//! - `holders`: HASH, lease id -> `{worker, job, since, webdriver_session,
+//!   browser_tag}`;
 //! - `reaped`: LIST of expired leases with their holder record (see below);
+//! - `orphans`: ZSET of browser tags still to sweep (score = keep until, ms);
 //! - `notify`: LIST of wake-up tokens, one pushed per released lease.
 //!
 //! # Holding a place
@@ -29,6 +31,21 @@
 //! server for every record with a `webdriver_session`. A record is lost if the
 //! caller dies between draining and deleting; the Grid session timeout is the
 //! backstop for that. The list keeps at most the newest 10 000 records.
+//!
+//! A holder killed while its browser is still starting (`POST /session` in
+//! flight) never learns the session id, so it cannot record it. Before
+//! starting a browser the holder therefore records a *browser tag* (the
+//! adapter's unique `--user-data-dir`) with
+//! [`set_browser_tag`](BrowserSemaphore::set_browser_tag), awaited before the
+//! `POST /session` is sent. When a lease with a tag but no session id is
+//! reaped, the same Lua step puts the tag in the `orphans` set for
+//! [`ORPHAN_KEEP`]; every reaper reads it with
+//! [`orphan_browser_tags`](BrowserSemaphore::orphan_browser_tags), looks for a
+//! session with that user-data-dir at the WebDriver server (chromedriver's
+//! `GET /sessions`), deletes it and then
+//! [`forget_orphan_browser_tags`](BrowserSemaphore::forget_orphan_browser_tags).
+//! A tag whose session does not exist (yet) is tried again on every sweep
+//! until it is dropped after [`ORPHAN_KEEP`].
 //!
 //! # Waiting, fairness and failures
 //! A waiter tries, and when every place is taken blocks on the `notify`
@@ -77,6 +94,12 @@ const NOTIFY_TTL: Duration = Duration::from_secs(5);
 
 /// Idle wake-up connections kept per semaphore (one is busy per waiter).
 const IDLE_WAKEUP_CONNECTIONS: usize = 16;
+
+/// How long the browser tag of a holder that died while starting its
+/// browser is swept for after its lease was reaped: far longer than a
+/// browser takes to start (chromedriver gives up on Chromium after 60 s),
+/// so a session that appears late is still found.
+pub const ORPHAN_KEEP: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Error)]
 pub enum SemaphoreError {
@@ -146,24 +169,32 @@ pub struct LeaseInfo {
     pub since: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub webdriver_session: Option<String>,
+    /// What the holder's browser can be found by at the WebDriver server
+    /// before its session id is known (the adapter's `--user-data-dir`).
+    pub browser_tag: Option<String>,
 }
 
-/// The JSON stored in the holders HASH.
+/// The JSON stored in the holders HASH. Fields are updated one at a time by
+/// `SET_HOLDER_FIELD`; records written before a field existed still parse.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct HolderRecord {
     worker: String,
     job: String,
     since: DateTime<Utc>,
+    #[serde(default)]
     webdriver_session: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    browser_tag: Option<String>,
 }
 
 impl HolderRecord {
-    fn new(lease: &Lease, webdriver_session: Option<String>) -> Self {
+    fn new(lease: &Lease) -> Self {
         HolderRecord {
             worker: lease.holder.worker.clone(),
             job: lease.holder.job.clone(),
             since: lease.since,
-            webdriver_session,
+            webdriver_session: None,
+            browser_tag: None,
         }
     }
 
@@ -179,6 +210,7 @@ impl HolderRecord {
             since: self.since,
             expires_at: ms_to_datetime(expires_at_ms),
             webdriver_session: self.webdriver_session,
+            browser_tag: self.browser_tag,
         }
     }
 }
@@ -207,6 +239,7 @@ struct Keys {
     holders: String,
     reaped: String,
     notify: String,
+    orphans: String,
 }
 
 /// Connections of their own for the blocking pop: a `BLPOP` on the shared
@@ -289,6 +322,7 @@ impl BrowserSemaphore {
             holders: format!("{prefix}:semaphore:holders"),
             reaped: format!("{prefix}:semaphore:reaped"),
             notify: format!("{prefix}:semaphore:notify"),
+            orphans: format!("{prefix}:semaphore:orphans"),
         };
         BrowserSemaphore {
             conn,
@@ -424,7 +458,7 @@ impl BrowserSemaphore {
             .arg(self.limit)
             .arg(self.ttl_ms())
             .arg(&lease.id)
-            .arg(HolderRecord::new(&lease, None).to_json())
+            .arg(HolderRecord::new(&lease).to_json())
             .invoke_async(&mut self.conn.clone())
             .await?;
         if granted == 0 {
@@ -483,12 +517,32 @@ impl BrowserSemaphore {
         lease: &Lease,
         session_id: &str,
     ) -> Result<bool, SemaphoreError> {
-        let record = HolderRecord::new(lease, Some(session_id.to_string()));
-        let stored: i64 = scripts::SET_HOLDER
+        self.set_holder_field(lease, "webdriver_session", session_id)
+            .await
+    }
+
+    /// Records what this lease's browser can be found by at the WebDriver
+    /// server before its session id is known (the adapter's unique
+    /// `--user-data-dir`). Must complete before the browser is asked for
+    /// (`POST /session`): a holder killed while the browser starts leaves
+    /// only this tag for the reaper. Returns `false` if the lease is no
+    /// longer live: then no browser may be started.
+    pub async fn set_browser_tag(&self, lease: &Lease, tag: &str) -> Result<bool, SemaphoreError> {
+        self.set_holder_field(lease, "browser_tag", tag).await
+    }
+
+    async fn set_holder_field(
+        &self,
+        lease: &Lease,
+        field: &str,
+        value: &str,
+    ) -> Result<bool, SemaphoreError> {
+        let stored: i64 = scripts::SET_HOLDER_FIELD
             .key(&self.keys.leases)
             .key(&self.keys.holders)
             .arg(&lease.id)
-            .arg(record.to_json())
+            .arg(field)
+            .arg(value)
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(stored == 1)
@@ -496,15 +550,47 @@ impl BrowserSemaphore {
 
     /// Purges expired leases and returns every expired lease not yet handed
     /// to a reaper, each exactly once across the fleet. The caller must
-    /// delete each `webdriver_session` at the WebDriver server.
+    /// delete each `webdriver_session` at the WebDriver server. Leases with
+    /// a `browser_tag` but no session id are also put in the orphan set
+    /// (see [`orphan_browser_tags`](Self::orphan_browser_tags)).
     pub async fn reap_expired(&self) -> Result<Vec<LeaseInfo>, SemaphoreError> {
         let raw: Vec<String> = scripts::REAP
             .key(&self.keys.leases)
             .key(&self.keys.holders)
             .key(&self.keys.reaped)
+            .key(&self.keys.orphans)
+            .arg(u64::try_from(ORPHAN_KEEP.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut self.conn.clone())
             .await?;
         Ok(raw.iter().filter_map(|r| parse_reaped(r)).collect())
+    }
+
+    /// Browser tags of reaped holders that died before recording their
+    /// session id, reaped within the last [`ORPHAN_KEEP`] and not yet
+    /// forgotten. Any reaper may sweep them (several at once is harmless:
+    /// deleting a session twice only fails the second time); it must look
+    /// each one up at the WebDriver server, delete the session found, and
+    /// [`forget`](Self::forget_orphan_browser_tags) the tags it found.
+    pub async fn orphan_browser_tags(&self) -> Result<Vec<String>, SemaphoreError> {
+        let tags: Vec<String> = scripts::ORPHAN_TAGS
+            .key(&self.keys.orphans)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(tags)
+    }
+
+    /// Stops sweeping `tags` (their sessions were deleted, or cannot be
+    /// looked up at this WebDriver server).
+    pub async fn forget_orphan_browser_tags(&self, tags: &[String]) -> Result<(), SemaphoreError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        redis::cmd("ZREM")
+            .arg(&self.keys.orphans)
+            .arg(tags)
+            .exec_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
     }
 
     /// Live leases, oldest expiry first.
@@ -529,15 +615,17 @@ impl BrowserSemaphore {
         Ok(n)
     }
 
-    /// Operator action: forgets every lease and reaped record. Holders still
-    /// running will find their leases lost on the next heartbeat; browsers of
-    /// reaped-but-undrained records are no longer tracked.
+    /// Operator action: forgets every lease, reaped record and orphan tag.
+    /// Holders still running will find their leases lost on the next
+    /// heartbeat; browsers of reaped-but-undrained records and of orphan
+    /// tags are no longer tracked.
     pub async fn reset(&self) -> Result<(), SemaphoreError> {
         let keys = [
             &self.keys.leases,
             &self.keys.holders,
             &self.keys.reaped,
             &self.keys.notify,
+            &self.keys.orphans,
         ];
         redis::cmd("DEL")
             .arg(&keys[..])

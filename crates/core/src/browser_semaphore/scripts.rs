@@ -4,7 +4,8 @@
 //! Keys, in this order wherever a script takes them:
 //! `KEYS[1]` the leases ZSET (member = lease id, score = expiry in ms),
 //! `KEYS[2]` the holders HASH (lease id -> holder JSON),
-//! `KEYS[3]` the reaped LIST (records of expired leases not yet handed out).
+//! `KEYS[3]` the reaped LIST (records of expired leases not yet handed out),
+//! `KEYS[4]` the orphans ZSET (browser tags to sweep, score = keep until, ms).
 
 use std::sync::LazyLock;
 
@@ -93,13 +94,19 @@ return 0
     )
 });
 
-/// ARGV: lease_id, holder_json. Only a live lease may be updated, otherwise a
-/// holder entry without a lease would be left behind for nobody to purge.
-pub(super) static SET_HOLDER: LazyLock<Script> = LazyLock::new(|| {
+/// ARGV: lease_id, field, value. Sets one field of the holder record (the
+/// others, e.g. a browser tag set before the session id, are kept). Only a
+/// live lease may be updated, otherwise a holder entry without a lease would
+/// be left behind for nobody to purge.
+pub(super) static SET_HOLDER_FIELD: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 if not live_score(KEYS[1], ARGV[1], now_ms()) then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+if not raw then return 0 end
+local record = cjson.decode(raw)
+record[ARGV[2]] = ARGV[3]
+redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(record))
 return 1
 "#,
     )
@@ -127,15 +134,40 @@ return 0
     )
 });
 
-/// Purges, then hands out and clears every reaped record at once, so each
-/// record reaches exactly one caller.
+/// ARGV: orphan_keep_ms. Purges, then hands out and clears every reaped
+/// record at once, so each record reaches exactly one caller. A record whose
+/// holder tagged its browser but never recorded a session id (killed while
+/// the browser was starting) also leaves its tag in the orphans ZSET for
+/// `orphan_keep_ms`, in the same step: every reaper sweeps that set, so the
+/// session is found even if it appears later or this caller dies.
 pub(super) static REAP: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
-purge(KEYS[1], KEYS[2], KEYS[3], now_ms(), REAPED_CAP)
+local now = now_ms()
+purge(KEYS[1], KEYS[2], KEYS[3], now, REAPED_CAP)
 local records = redis.call('LRANGE', KEYS[3], 0, -1)
 redis.call('DEL', KEYS[3])
+local keep_until = now + tonumber(ARGV[1])
+for _, raw in ipairs(records) do
+  local ok, r = pcall(cjson.decode, raw)
+  if ok and type(r) == 'table' and type(r.holder) == 'table'
+      and type(r.holder.browser_tag) == 'string'
+      and type(r.holder.webdriver_session) ~= 'string' then
+    redis.call('ZADD', KEYS[4], keep_until, r.holder.browser_tag)
+  end
+end
 return records
+"#,
+    )
+});
+
+/// KEYS[1] here is the orphans ZSET. Drops tags kept past their time and
+/// returns the others.
+pub(super) static ORPHAN_TAGS: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms())
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 "#,
     )
 });

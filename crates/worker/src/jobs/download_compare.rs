@@ -111,6 +111,7 @@ async fn handle(
         run_id: run.id,
         user_id: ru.user_id,
         range_id: None,
+        on_browser_starting: env.record_browser_tag_on(&lease),
         on_browser_started: env.record_browser_on(&lease),
     };
     let export = fetch_export(env, &lease, &email, &password, &ctx).await;

@@ -290,6 +290,7 @@ async fn report_orders(
         run_id: t.run_id,
         user_id: t.user_id,
         range_id: Some(t.range_id),
+        on_browser_starting: env.record_browser_tag_on(lease),
         on_browser_started: env.record_browser_on(lease),
     };
     let mut session = match env.portal.login(email, password, &ctx).await {

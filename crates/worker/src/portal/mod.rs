@@ -6,6 +6,7 @@ pub mod fake;
 pub mod webdriver;
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use reporter_core::domain::OrderSnapshot;
 use reporter_core::models::pipeline::StuckOrder;
 
@@ -47,9 +48,49 @@ pub struct SessionContext {
     pub run_id: i64,
     pub user_id: i64,
     pub range_id: Option<i64>,
+    /// Told the browser's tag (its unique `--user-data-dir`) before the
+    /// browser is asked for, and awaited: a worker killed while the browser
+    /// starts leaves a record the reaper can find the session by. `false`
+    /// (the lease is gone) means no browser may be started.
+    pub on_browser_starting: BrowserStarting,
     /// Told the browser's session id as soon as the browser exists, before
     /// logging in, so a worker killed mid-login leaves a reapable record.
     pub on_browser_started: BrowserStarted,
+}
+
+/// An async callback for the tag of a browser about to be started; `true`
+/// when it was recorded. Without one, browsers start untracked.
+#[derive(Clone, Default)]
+pub struct BrowserStarting(Option<TagCallback>);
+
+type TagCallback = std::sync::Arc<dyn Fn(String) -> BoxFuture<'static, bool> + Send + Sync>;
+
+impl BrowserStarting {
+    pub fn new<F, Fut>(f: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = bool> + Send + 'static,
+    {
+        BrowserStarting(Some(std::sync::Arc::new(move |tag| Box::pin(f(tag)))))
+    }
+
+    /// Records `tag`; returns once it is recorded (or refused).
+    pub async fn record(&self, tag: &str) -> bool {
+        match &self.0 {
+            Some(f) => f(tag.to_string()).await,
+            None => true,
+        }
+    }
+}
+
+impl std::fmt::Debug for BrowserStarting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "BrowserStarting(set)"
+        } else {
+            "BrowserStarting(none)"
+        })
+    }
 }
 
 /// A callback for the WebDriver session id of a just-started browser.
@@ -93,6 +134,28 @@ pub trait Portal: Send + Sync {
     /// Ends a session left behind by a dead worker (found through its
     /// expired semaphore lease): at a WebDriver server, `DELETE /session/{id}`.
     async fn discard_session(&self, session_id: &str);
+
+    /// Ends the sessions of browsers whose dead holders recorded only their
+    /// tag (see [`SessionContext::on_browser_starting`]); returns the tags
+    /// whose session was found and ended. A tag not found may belong to a
+    /// browser still starting, or to one that never started.
+    async fn discard_tagged_sessions(&self, _tags: &[String]) -> Result<Vec<String>, SweepError> {
+        Err(SweepError::Unsupported(
+            "this portal driver has no browser tags".into(),
+        ))
+    }
+}
+
+/// Why tagged sessions could not be looked up.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SweepError {
+    /// The WebDriver server cannot list its sessions (e.g. a Selenium Grid
+    /// has no `GET /sessions`): trying again cannot help.
+    #[error("cannot list WebDriver sessions: {0}")]
+    Unsupported(String),
+    /// The server did not answer, or a delete failed: worth trying again.
+    #[error("WebDriver server unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// A logged-in session, reused for every order of a range.

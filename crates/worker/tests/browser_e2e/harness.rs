@@ -239,6 +239,15 @@ impl BrowserPipeline {
         p
     }
 
+    /// The workers' `REPORTER_WEBDRIVER_URL`: the counting proxy.
+    pub fn webdriver_url(&self) -> String {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "REPORTER_WEBDRIVER_URL")
+            .map(|(_, v)| v.clone())
+            .expect("REPORTER_WEBDRIVER_URL")
+    }
+
     pub fn sim_url(&self, path: &str) -> String {
         self.sim.as_ref().unwrap().url(path)
     }

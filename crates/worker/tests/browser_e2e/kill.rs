@@ -16,9 +16,11 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
         accounts: 2,
         orders: 80,
         workers: 1,
-        // Two browsers: the kill may catch one mid-login; its session id is
-        // on the lease from the moment the browser starts
-        // (`SessionContext::on_browser_started`), so it is reaped too.
+        // Two browsers: the kill may catch one mid-login or still starting.
+        // Its tag (`--user-data-dir`) is on the lease before `POST /session`
+        // is sent and its session id from the moment the browser exists, so
+        // the reaper finds it either way (`orphan.rs` tests the mid-start
+        // case on its own).
         max_active: 2,
         ..Options::default()
     })
@@ -34,15 +36,12 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
     let day2 = p.truth().await;
     p.trigger(d2).await;
 
-    // Wait until worker 0 is reporting, then kill it with its browser open.
-    // Not while a browser is starting (a `POST /session` in flight at the
-    // proxy): a worker killed then never learns the session id, nothing
-    // records it on the lease, and the session stays at chromedriver (the
-    // known limit in docs/portal.md).
+    // Wait until worker 0 is reporting, then kill it with its browser open,
+    // whatever else it is doing (another browser may be starting).
     let start = Instant::now();
     loop {
         let reports = p.stats().await["reports"].as_u64().unwrap();
-        if reports >= 5 && p.sessions.creating() == 0 {
+        if reports >= 5 {
             break;
         }
         assert!(
@@ -53,7 +52,9 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(p.sessions.live() >= 1, "a browser is open at the kill");
+    let starting = p.sessions.creating();
     p.kill(0);
+    println!("killed with {starting} browser(s) starting");
     // Its Chromium outlives it (chromedriver's child) until the reaper.
     assert!(
         !live_browsers(&p.tmp).is_empty(),

@@ -9,3 +9,4 @@ mod proxy;
 mod day_two;
 mod failures;
 mod kill;
+mod orphan;
