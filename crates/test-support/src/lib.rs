@@ -19,6 +19,38 @@ pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// The password of every user made by [`create_user`].
+pub const TEST_PASSWORD: &str = "clave-de-prueba-1";
+
+/// One argon2 hash shared by every test user: hashing hundreds of users one
+/// by one would dominate the tests' time.
+fn test_password_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| reporter_core::password::hash_password(TEST_PASSWORD))
+}
+
+/// A user who logs in with [`TEST_PASSWORD`]; returns their id and an API token.
+pub fn create_user(
+    conn: &mut PgConnection,
+    email: &str,
+    monthly: i32,
+    admin: bool,
+) -> (i64, String) {
+    use reporter_core::models::{token, user};
+    let u = user::insert(
+        conn,
+        &user::NewUser {
+            email,
+            password_hash: test_password_hash(),
+            role: if admin { "admin" } else { "user" },
+            monthly_orders_estimate: monthly,
+        },
+    )
+    .expect("insert test user");
+    let token = token::issue(conn, u.id, "test", None).expect("issue test token");
+    (u.id, token)
+}
+
 /// A Redis key prefix no other test uses.
 pub fn unique_prefix() -> String {
     format!("test:{}", uuid::Uuid::new_v4().simple())

@@ -1,6 +1,5 @@
 use actix_web::{web, HttpResponse};
 use reporter_core::models::{token, user};
-use reporter_core::password::{dummy_hash, verify_password};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -55,21 +54,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let issued = state
-        .db(move |c| {
-            let found = user::find_by_email(c, &email)?;
-            // Verify against a dummy hash for unknown emails too, so timing
-            // does not tell which emails have accounts.
-            let ok = verify_password(
-                &password,
-                found
-                    .as_ref()
-                    .map_or(dummy_hash(), |u| u.password_hash.as_str()),
-            );
-            match found {
-                Some(u) if ok => Ok(Some((token::issue(c, u.id, "login", None)?, u))),
-                _ => Ok(None),
-            }
-        })
+        .db(move |c| Ok(token::issue_for_login(c, &email, &password, "login", None)?))
         .await?;
     let (token, u) = issued.ok_or_else(|| {
         ApiError::new(

@@ -5,8 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
-use reporter_core::models::{token, user, User};
-use reporter_core::password::{dummy_hash, verify_password};
+use reporter_core::models::{token, User};
 use serde::Deserialize;
 
 use super::session::{self, CSRF_FIELD};
@@ -185,21 +184,13 @@ pub async fn login_submit(
     let lookup = email.clone();
     let issued = state
         .db(move |c| {
-            let found = user::find_by_email(c, &lookup)?;
-            // Same work for unknown emails, so timing does not tell them apart.
-            let ok = verify_password(
+            Ok(token::issue_for_login(
+                c,
+                &lookup,
                 &password,
-                found
-                    .as_ref()
-                    .map_or(dummy_hash(), |u| u.password_hash.as_str()),
-            );
-            match found {
-                Some(u) if ok => Ok(Some((
-                    token::issue(c, u.id, session::TOKEN_NAME, Some(expires))?,
-                    u,
-                ))),
-                _ => Ok(None),
-            }
+                session::TOKEN_NAME,
+                Some(expires),
+            )?)
         })
         .await?;
     let Some((token, u)) = issued else {

@@ -1,20 +1,11 @@
 use std::net::TcpListener;
-use std::sync::OnceLock;
 
 use diesel::prelude::*;
-use reporter_core::models::{token, user};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use test_support::{unique_prefix, TestDb};
 
-pub const PASSWORD: &str = "clave-de-prueba-1";
-
-/// One argon2 hash shared by every test user: hashing 200 users one by one
-/// would dominate the tests' time.
-fn password_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| reporter_core::password::hash_password(PASSWORD))
-}
+pub use test_support::TEST_PASSWORD as PASSWORD;
 
 pub struct TestApp {
     pub base: String,
@@ -64,19 +55,8 @@ impl TestApp {
     }
 
     pub fn create_user(&self, email: &str, monthly: i32, admin: bool) -> TestUser {
-        let mut c = self.conn();
-        let u = user::insert(
-            &mut c,
-            &user::NewUser {
-                email,
-                password_hash: password_hash(),
-                role: if admin { "admin" } else { "user" },
-                monthly_orders_estimate: monthly,
-            },
-        )
-        .unwrap();
-        let token = token::issue(&mut c, u.id, "test", None).unwrap();
-        TestUser { id: u.id, token }
+        let (id, token) = test_support::create_user(&mut self.conn(), email, monthly, admin);
+        TestUser { id, token }
     }
 
     pub fn slot_id(&self, hour: i32) -> i32 {

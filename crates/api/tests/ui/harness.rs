@@ -8,28 +8,22 @@ use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use reporter_core::config::Settings;
-use reporter_core::models::{token, user};
 use test_support::{unique_prefix, TestDb};
 use thirtyfour::prelude::*;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-pub const PASSWORD: &str = "clave-de-prueba-1";
+pub use test_support::TEST_PASSWORD as PASSWORD;
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Two browser tests at a time: this machine has two cores, and timings
 /// under heavier load only slow the tests down.
 static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
-
-fn password_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| reporter_core::password::hash_password(PASSWORD))
-}
 
 #[derive(Clone, Copy, Debug)]
 pub enum Viewport {
@@ -140,19 +134,7 @@ impl Ui {
 
     /// A user who logs in with [`PASSWORD`]; returns id and an API token.
     pub fn create_user(&self, email: &str, monthly: i32, admin: bool) -> (i64, String) {
-        let mut c = self.conn();
-        let u = user::insert(
-            &mut c,
-            &user::NewUser {
-                email,
-                password_hash: password_hash(),
-                role: if admin { "admin" } else { "user" },
-                monthly_orders_estimate: monthly,
-            },
-        )
-        .unwrap();
-        let token = token::issue(&mut c, u.id, "test", None).unwrap();
-        (u.id, token)
+        test_support::create_user(&mut self.conn(), email, monthly, admin)
     }
 
     pub fn slot_id(&self, hour: i32) -> i32 {

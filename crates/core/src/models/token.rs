@@ -16,6 +16,27 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// Checks an email and password and, when they match, issues a token named
+/// `name`. Unknown emails are verified against a dummy hash too, so the
+/// answer's timing does not tell which emails have accounts.
+pub fn issue_for_login(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &str,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> QueryResult<Option<(String, User)>> {
+    let found = super::user::find_by_email(conn, email)?;
+    let stored = found
+        .as_ref()
+        .map_or(crate::password::dummy_hash(), |u| u.password_hash.as_str());
+    let ok = crate::password::verify_password(password, stored);
+    match found {
+        Some(u) if ok => Ok(Some((issue(conn, u.id, name, expires_at)?, u))),
+        _ => Ok(None),
+    }
+}
+
 /// Creates a token and returns its plain text: the only time it exists.
 pub fn issue(
     conn: &mut PgConnection,
