@@ -19,6 +19,8 @@ pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+pub mod chromedriver;
+
 /// The password of every user made by [`create_user`].
 pub const TEST_PASSWORD: &str = "clave-de-prueba-1";
 

@@ -7,18 +7,18 @@
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use reporter_core::config::Settings;
+use test_support::chromedriver::Chromedriver;
 use test_support::{unique_prefix, TestDb};
 use thirtyfour::prelude::*;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub use test_support::TEST_PASSWORD as PASSWORD;
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Two browser tests at a time: this machine has two cores, and timings
@@ -54,26 +54,14 @@ pub struct Ui {
     pub settings: Arc<Settings>,
     pub artifacts: PathBuf,
     pub chromedriver_url: String,
-    chromedriver: Child,
+    chromedriver: Chromedriver,
     handle: actix_web::dev::ServerHandle,
     _slot: SemaphorePermit<'static>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Ui {
     pub async fn start(extra: &[(&str, &str)]) -> Self {
         let slot = SLOTS.acquire().await.unwrap();
-        assert!(
-            std::path::Path::new(CHROMEDRIVER).exists(),
-            "{CHROMEDRIVER} is missing: install chromium and chromium-driver (scripts/test.sh does)"
-        );
         let db = TestDb::new();
         let prefix = unique_prefix();
         let artifacts = std::env::temp_dir().join(format!("reporter-ui-{}", &prefix[5..17]));
@@ -96,28 +84,14 @@ impl Ui {
         let handle = server.handle();
         tokio::spawn(server);
 
-        let port = free_port();
-        let chromedriver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "chromedriver did not listen"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let chromedriver = Chromedriver::start(Stdio::null());
         Ui {
             db,
             prefix,
             base,
             settings: Arc::new(settings),
             artifacts,
-            chromedriver_url: format!("http://127.0.0.1:{port}"),
+            chromedriver_url: chromedriver.url(),
             chromedriver,
             handle,
             _slot: slot,
@@ -215,8 +189,7 @@ impl Ui {
 
 impl Drop for Ui {
     fn drop(&mut self) {
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
+        self.chromedriver.stop();
         std::mem::drop(self.handle.stop(false));
         let _ = std::fs::remove_dir_all(&self.artifacts);
     }

@@ -21,12 +21,12 @@ use portal_sim::{AccountSpec, RunningSim, SimConfig};
 use reporter_core::jobs::{JobQueues, ProcessSlot};
 use reporter_core::models::{reservation, slot, user};
 use serde_json::Value;
+use test_support::chromedriver::Chromedriver;
 use test_support::{redis_url, unique_prefix, TestDb};
 
 use crate::proxy::{SessionCounter, WebDriverProxy};
 
 pub const HOUR: u32 = 9;
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Browser tests run one at a time: two cores do not hold several fleets
 /// of Chromium without timing out.
@@ -64,21 +64,13 @@ pub struct BrowserPipeline {
     pub workers: Vec<Child>,
     pub emails: Vec<String>,
     pub user_ids: Vec<i64>,
-    chromedriver: Child,
+    chromedriver: Chromedriver,
     _proxy: WebDriverProxy,
     /// Live WebDriver sessions, counted at the proxy.
     pub sessions: SessionCounter,
     pub tmp: PathBuf,
     log_dir: PathBuf,
     _serial: tokio::sync::MutexGuard<'static, ()>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The distinct `--user-data-dir`s of running Chromium processes under `tmp`.
@@ -104,10 +96,6 @@ pub fn live_browsers(tmp: &std::path::Path) -> BTreeSet<String> {
 impl BrowserPipeline {
     pub async fn new(o: Options) -> Self {
         let serial = SERIAL.lock().await;
-        assert!(
-            std::path::Path::new(CHROMEDRIVER).exists(),
-            "{CHROMEDRIVER} is missing: install chromium and chromium-driver (scripts/test.sh does)"
-        );
         let db = TestDb::new();
         let prefix = unique_prefix();
         let tag = &prefix[5..17];
@@ -129,24 +117,10 @@ impl BrowserPipeline {
         .await
         .unwrap();
 
-        let port = free_port();
-        let chromedriver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(log_dir.join("chromedriver.log")).unwrap(),
-            ))
-            .spawn()
-            .expect("start chromedriver");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "chromedriver did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let proxy = WebDriverProxy::start(&format!("http://127.0.0.1:{port}")).await;
+        let chromedriver = Chromedriver::start(Stdio::from(
+            std::fs::File::create(log_dir.join("chromedriver.log")).unwrap(),
+        ));
+        let proxy = WebDriverProxy::start(&chromedriver.url()).await;
         let sessions = proxy.sessions.clone();
 
         let settings = db.settings(&prefix, &[]);
@@ -442,8 +416,7 @@ impl Drop for BrowserPipeline {
             let _ = w.kill();
             let _ = w.wait();
         }
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
+        self.chromedriver.stop();
         // Chromium processes chromedriver left behind (only after a failure).
         // Killed one by one, by pid.
         for dir in live_browsers(&self.tmp) {

@@ -696,14 +696,30 @@ impl WebDriverSession {
         let st = self
             .wait_page(&[&p.already_reported, &p.report_form], false, Some(&attr))
             .await?;
+        let form_shown = st.found[1] && !st.found[0] && st.status < 400;
+        if form_shown && st.path != self.profile().paths.login {
+            return Ok(None);
+        }
+        self.order_page_without_form(&st, order).map(Some)
+    }
+
+    /// What an order page that offers no report form to fill means (the
+    /// state's selectors are `[already_reported, ..]`): the login page, an
+    /// existing report (its ticket), a missing order, or a portal error.
+    fn order_page_without_form(
+        &self,
+        st: &PageState,
+        order: &StuckOrder,
+    ) -> Result<ReportReceipt, Step> {
+        let p = &self.profile().order;
         if st.path == self.profile().paths.login {
             return Err(Step::LoggedOut);
         }
         if st.found[0] {
-            return Ok(Some(ReportReceipt {
-                ticket: ticket(&st, 0, &p.already_reported, &attr)?,
+            return Ok(ReportReceipt {
+                ticket: ticket(st, 0, &p.already_reported, &p.ticket_attribute)?,
                 already_reported: true,
-            }));
+            });
         }
         if st.status == 404 {
             return Err(PortalError::Permanent(format!(
@@ -712,14 +728,7 @@ impl WebDriverSession {
             ))
             .into());
         }
-        if st.status >= 400 || !st.found[1] {
-            return Err(PortalError::Transient(format!(
-                "order page {} answered {}",
-                st.path, st.status
-            ))
-            .into());
-        }
-        Ok(None)
+        Err(PortalError::Transient(format!("order page {} answered {}", st.path, st.status)).into())
     }
 
     /// Opens the order's page (unless `page_open`: [`Self::open_once`] just
@@ -764,27 +773,7 @@ impl WebDriverSession {
             )
             .await?;
         if !st.submitted {
-            if st.path == login_path {
-                return Err(Step::LoggedOut);
-            }
-            if st.found[0] {
-                return Ok(ReportReceipt {
-                    ticket: ticket(&st, 0, &p.already_reported, &attr)?,
-                    already_reported: true,
-                });
-            }
-            if st.status == 404 {
-                return Err(PortalError::Permanent(format!(
-                    "order {} not found on the portal (404)",
-                    order.order_id
-                ))
-                .into());
-            }
-            return Err(PortalError::Transient(format!(
-                "order page {} answered {}",
-                st.path, st.status
-            ))
-            .into());
+            return self.order_page_without_form(&st, order);
         }
         let st = self
             .wait_page(&[&p.report_ok, &p.already_reported], true, Some(&attr))
