@@ -55,9 +55,14 @@
     setTile("tile-health", h.status === "healthy" ? "ok" : h.status === "degraded" ? "warn" : "bad");
     const beat = h.fleet && h.fleet.beat;
     if (beat) {
-      const m = beat.minutes_since_last_tick;
-      $("beat-value").textContent = m === null || m === undefined ? "sin ticks" : `hace ${m} min`;
-      $("beat-sub").textContent = HEALTH_TEXT[beat.status] || beat.status;
+      const s = beat.seconds_since_reconcile;
+      $("beat-value").textContent = s === null || s === undefined
+        ? "nunca"
+        : s < 90 ? `hace ${s} s` : `hace ${Math.floor(s / 60)} min`;
+      const err = beat.last_error_at && (!beat.last_reconcile_at || beat.last_error_at > beat.last_reconcile_at)
+        ? ` · último error: ${beat.last_error}` : "";
+      $("beat-sub").textContent = (s === null || s === undefined
+        ? "ningún beat ha revisado la agenda" : HEALTH_TEXT[beat.status] || beat.status) + err;
       setTile("tile-beat", beat.status === "healthy" ? "ok" : beat.status === "degraded" ? "warn" : "bad");
     }
   }

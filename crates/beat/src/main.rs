@@ -1,89 +1,111 @@
-use std::str::FromStr;
-
 use anyhow::Context;
-use apalis::prelude::*;
-use apalis_cron::{CronScheduler, Tick};
-use chrono::{TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{Duration, Utc};
 use reporter_core::config::Settings;
 use reporter_core::jobs::JobQueues;
-use tracing::info;
-
-#[derive(Clone)]
-struct BeatState {
-    queues: JobQueues,
-    pool: reporter_core::db::DbPool,
-    redis: redis::aio::ConnectionManager,
-    prefix: String,
-}
-
-async fn on_tick(tick: Tick<Tz>, state: Data<BeatState>) -> Result<(), BoxDynError> {
-    let scheduled_at = Utc
-        .timestamp_opt(tick.get_timestamp() as i64, 0)
-        .single()
-        .ok_or("tick out of range")?;
-    let mut redis = state.redis.clone();
-    reporter_beat::enqueue_hour(&state.queues, &mut redis, &state.prefix, scheduled_at).await?;
-    // Best effort: a sweep failure must not cost the next hour's tick.
-    if let Err(e) =
-        reporter_beat::sweep(&state.queues, &state.pool, chrono::Duration::minutes(10)).await
-    {
-        tracing::warn!(error = %e, "sweep failed");
-    }
-    Ok(())
-}
+use reporter_core::schedule::{hour_start, Scheduler};
+use tracing::{info, warn};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::load_or_exit();
     reporter_core::telemetry::init(settings.log_json);
-    let mut redis = reporter_core::redis_conn::connect(settings.redis_url())
-        .await
-        .context("connect to Redis (REDIS_URL)")?;
-    let prefix = settings.redis_prefix.clone();
-    let queues = JobQueues::new(redis.clone(), &prefix, 1);
-    let tz = settings.timezone;
     if let Some(addr) = &settings.metrics_bind {
         let addr = addr
             .parse()
             .context("REPORTER_METRICS_BIND must be host:port")?;
         reporter_core::metrics::serve(addr).context("serve metrics")?;
     }
-
-    reporter_beat::start_up(
-        &queues,
-        &mut redis,
-        &prefix,
-        tz,
-        settings.beat_catchup_minutes,
-    )
-    .await?;
-    let pool = reporter_core::db::build_pool_lazy(settings.database_url(), 2);
-    if let Err(e) = reporter_beat::sweep(&queues, &pool, chrono::Duration::minutes(10)).await {
-        tracing::warn!(error = %e, "start-up sweep failed");
+    let name = format!("beat-{}-{}", hostname(), std::process::id());
+    let scheduler = Scheduler {
+        pool: reporter_core::db::build_pool_lazy(settings.database_url(), 2),
+        tz: settings.timezone,
+        catch_up: settings.beat_catch_up,
+        by: name.clone(),
+    };
+    info!(beat = %name, timezone = %settings.timezone.name(), catch_up = %settings.beat_catch_up,
+          "reporter-beat started");
+    let mut queues: Option<(JobQueues, redis::aio::ConnectionManager)> = None;
+    let mut last_download_sweep = None;
+    let mut last_range_sweep = None;
+    let shutdown = shutdown();
+    tokio::pin!(shutdown);
+    loop {
+        let now = Utc::now();
+        // Redis may be down at start or at any tick: reconcile anyway (the
+        // database part runs, due hours are retried next minute).
+        if queues.is_none() {
+            match reporter_core::redis_conn::connect(settings.redis_url()).await {
+                Ok(conn) => {
+                    queues = Some((
+                        JobQueues::new(conn.clone(), &settings.redis_prefix, 1),
+                        conn,
+                    ))
+                }
+                Err(e) => warn!(error = %e, "Redis is not reachable; due hours wait for it"),
+            }
+        }
+        match scheduler
+            .reconcile_once(queues.as_ref().map(|(q, _)| q), now, true)
+            .await
+        {
+            Ok(r) if r.failed.is_empty() => {
+                // The previous release's API and console read beat's
+                // freshness from this key; keep it while a rollback may
+                // bring them back.
+                if let Some((_, conn)) = &mut queues {
+                    let key = reporter_core::fleet::last_tick_key(&settings.redis_prefix);
+                    let set: redis::RedisResult<()> =
+                        redis::AsyncCommands::set(conn, key, now.timestamp()).await;
+                    if let Err(e) = set {
+                        warn!(error = %e, "could not record the tick for the previous release");
+                    }
+                }
+            }
+            Ok(r) => warn!(
+                failed = r.failed.len(),
+                "reconcile could not enqueue every due hour"
+            ),
+            Err(e) => warn!(error = %e, "reconcile failed; trying again in a minute"),
+        }
+        if let Some((q, _)) = &queues {
+            // Open ranges get one more job per hour (surplus report-range jobs
+            // poll until the run ends, so not more often); lost
+            // download-compare pushes are repaired every 10 minutes.
+            let hour = hour_start(now, scheduler.tz);
+            let ranges = last_range_sweep != Some(hour);
+            let downloads =
+                last_download_sweep.is_none_or(|t| now - t >= reporter_beat::DOWNLOAD_SWEEP_EVERY);
+            if ranges || downloads {
+                match reporter_beat::sweep(q, &scheduler.pool, Duration::minutes(10), now, ranges)
+                    .await
+                {
+                    Ok(_) => {
+                        last_download_sweep = Some(now);
+                        if ranges {
+                            last_range_sweep = Some(hour);
+                        }
+                    }
+                    Err(e) => warn!(error = %e, "sweep failed"),
+                }
+            }
+        }
+        let wait = (reporter_beat::next_tick(Utc::now()) - Utc::now())
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = &mut shutdown => {
+                info!("reporter-beat stopping");
+                return Ok(());
+            }
+        }
     }
+}
 
-    // cron 0.17: SEC MIN HOUR DOM MON DOW; evaluated in the reporter's zone.
-    let schedule = cron::Schedule::from_str("0 0 * * * *").expect("valid cron expression");
-    info!(timezone = %tz.name(), "reporter-beat started");
-    let worker = WorkerBuilder::new(format!(
-        "beat-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp()
-    ))
-    .backend(CronScheduler::new(schedule).with_timezone(tz))
-    .data(BeatState {
-        queues,
-        pool,
-        redis,
-        prefix,
-    })
-    .build(on_tick);
-    tokio::select! {
-        r = worker.run() => r.context("beat scheduler stopped")?,
-        _ = shutdown() => info!("reporter-beat stopping"),
-    }
-    Ok(())
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "host".into())
 }
 
 async fn shutdown() {

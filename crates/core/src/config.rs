@@ -69,8 +69,8 @@ pub const SETTINGS: &[Setting] = &[
       "Seconds a browser lease lives without a heartbeat (a killed holder's place comes back after this)"),
     s("REPORTER_TIMEZONE", "timezone", Kind::TimeZone, Some("America/Bogota"),
       "IANA zone whose wall-clock hours the slots are"),
-    s("REPORTER_BEAT_CATCHUP_MINUTES", "beat_catchup_minutes", Kind::Int(0), Some("30"),
-      "How late beat may still enqueue a missed hour when it comes back"),
+    s("REPORTER_BEAT_CATCHUP_MINUTES", "beat_catchup_minutes", Kind::Text, Some("day"),
+      "How late a slot hour without a run is still enqueued: `day` (the rest of its business day) or a number of minutes; later it is recorded missed"),
     s("REPORTER_DOWNLOAD_RETRY_SECS", "download_retry_secs", Kind::Int(0), Some("120"),
       "Delay between download-compare attempts (5 retries)"),
     s("REPORTER_RANGE_RETRY_SECS", "range_retry_secs", Kind::Int(0), Some("60"),
@@ -131,7 +131,7 @@ pub struct Settings {
     pub selenium_semaphore_ttl_secs: u64,
     pub semaphore_lease_secs: u64,
     pub timezone: Tz,
-    pub beat_catchup_minutes: u32,
+    pub beat_catch_up: crate::schedule::CatchUp,
     pub download_retry_secs: u64,
     pub range_retry_secs: u64,
     pub portal_driver: String,
@@ -194,7 +194,10 @@ impl Settings {
             selenium_semaphore_ttl_secs: v.int("REPORTER_SELENIUM_SEMAPHORE_TTL")? as u64,
             semaphore_lease_secs: v.int("REPORTER_SEMAPHORE_LEASE_SECS")? as u64,
             timezone,
-            beat_catchup_minutes: v.int("REPORTER_BEAT_CATCHUP_MINUTES")? as u32,
+            beat_catch_up: v
+                .text("REPORTER_BEAT_CATCHUP_MINUTES")?
+                .parse()
+                .map_err(|e| invalid("REPORTER_BEAT_CATCHUP_MINUTES", e))?,
             download_retry_secs: v.int("REPORTER_DOWNLOAD_RETRY_SECS")? as u64,
             range_retry_secs: v.int("REPORTER_RANGE_RETRY_SECS")? as u64,
             portal_driver: v.text("REPORTER_PORTAL_DRIVER")?,

@@ -9,6 +9,8 @@ pub fn workers_key(prefix: &str) -> String {
     format!("{prefix}:fleet:workers")
 }
 
+/// Written by beat after each reconcile for the previous release's API
+/// (this release reads the schedule's state from PostgreSQL).
 pub fn last_tick_key(prefix: &str) -> String {
     format!("{prefix}:beat:last_tick")
 }
@@ -40,12 +42,4 @@ pub async fn alive_workers(
         .collect();
     out.sort_by(|a, b| a.worker.cmp(&b.worker));
     Ok(out)
-}
-
-pub async fn minutes_since_last_tick(
-    conn: &mut redis::aio::ConnectionManager,
-    prefix: &str,
-) -> redis::RedisResult<Option<i64>> {
-    let ts: Option<i64> = conn.get(last_tick_key(prefix)).await?;
-    Ok(ts.map(|t| (Utc::now().timestamp() - t) / 60))
 }

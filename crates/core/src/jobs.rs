@@ -14,25 +14,108 @@ use chrono::{DateTime, Utc};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
+/// How a run came to be: it decides who the run includes and whether it
+/// counts as a late start (see `crate::schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOrigin {
+    /// The reconciler: the hour's reservations as of its instant.
+    Schedule,
+    /// `trigger-slot` (CLI, console): every current reservation of the
+    /// hour. Also what a job pushed before origins existed means.
+    #[default]
+    Manual,
+    /// `reporterctl backfill`: a missed hour run on purpose, as the
+    /// schedule would have run it.
+    Backfill,
+}
+
+impl RunOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOrigin::Schedule => "schedule",
+            RunOrigin::Manual => "manual",
+            RunOrigin::Backfill => "backfill",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "schedule" => Some(RunOrigin::Schedule),
+            "manual" => Some(RunOrigin::Manual),
+            "backfill" => Some(RunOrigin::Backfill),
+            _ => None,
+        }
+    }
+
+    /// Scheduled and backfilled runs include only reservations that had
+    /// the hour at its instant; a manual trigger includes every one.
+    pub fn as_of_instant(self) -> bool {
+        !matches!(self, RunOrigin::Manual)
+    }
+}
+
 /// Enqueued by beat (or `reporterctl trigger-slot`) for one slot hour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessSlot {
     /// The slot hour's start, as an instant (its wall-clock hour in
     /// REPORTER_TIMEZONE is the slot).
     pub scheduled_at: DateTime<Utc>,
+    #[serde(default)]
+    pub origin: RunOrigin,
+    /// Enqueued late by the schedule (caught up or backfilled).
+    #[serde(default)]
+    pub late: bool,
+    /// For pushes that repeat while the hour still has no run: the 5-minute
+    /// bucket of the pusher's clock. Part of the idempotency key, so every
+    /// beat pushes once per bucket, and a push whose job was lost (its key
+    /// still remembered by apalis-redis) is made again in the next bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
 }
 
 impl ProcessSlot {
     pub const KIND: &'static str = "process-slot";
+    /// Width of a push generation.
+    pub const GENERATION_SECS: i64 = 300;
 
+    /// A manual trigger of the hour.
     pub fn new(scheduled_at: DateTime<Utc>) -> Self {
-        ProcessSlot { scheduled_at }
+        ProcessSlot {
+            scheduled_at,
+            origin: RunOrigin::Manual,
+            late: false,
+            generation: None,
+        }
     }
 
-    /// Every producer of the same hour uses the same key, so two beats (or a
-    /// beat and a manual trigger) push one job.
+    /// A push by the schedule (reconciler or backfill) made at `now`.
+    pub fn scheduled(
+        scheduled_at: DateTime<Utc>,
+        origin: RunOrigin,
+        late: bool,
+        now: DateTime<Utc>,
+    ) -> Self {
+        ProcessSlot {
+            scheduled_at,
+            origin,
+            late,
+            generation: Some(now.timestamp().div_euclid(Self::GENERATION_SECS)),
+        }
+    }
+
+    /// Every producer of the same hour (and generation) uses the same key,
+    /// so two beats push one job. A manual trigger keeps the hour's plain
+    /// key.
     pub fn idempotency_key(&self) -> String {
-        format!("process-slot:{}", self.scheduled_at.timestamp())
+        match self.generation {
+            None => format!("process-slot:{}", self.scheduled_at.timestamp()),
+            Some(g) => format!(
+                "process-slot:{}:{}:{g}",
+                self.scheduled_at.timestamp(),
+                self.origin.as_str()
+            ),
+        }
     }
 }
 
@@ -150,6 +233,17 @@ impl JobQueues {
         delay: Duration,
     ) -> Result<(), EnqueueError> {
         let key = job.idempotency_key();
+        self.push_download_compare_keyed(job, delay, key).await
+    }
+
+    /// With a key of the caller's: the sweep re-pushes an attempt whose own
+    /// key apalis-redis still remembers although its job is gone.
+    pub async fn push_download_compare_keyed(
+        &self,
+        job: DownloadCompare,
+        delay: Duration,
+        key: String,
+    ) -> Result<(), EnqueueError> {
         let mut q = self.download_compare.clone();
         q.push_task(
             TaskBuilder::new(job)

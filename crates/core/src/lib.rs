@@ -15,6 +15,7 @@ pub mod password;
 pub mod progress;
 pub mod range_lock;
 pub mod redis_conn;
+pub mod schedule;
 pub mod schema;
 pub mod telemetry;
 pub mod tokens;

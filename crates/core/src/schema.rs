@@ -59,6 +59,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         calculated_weight -> Int4,
+        slot_assigned_at -> Timestamptz,
     }
 }
 
@@ -72,6 +73,8 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         business_date -> Nullable<Date>,
+        origin -> Text,
+        late_start -> Bool,
     }
 }
 
@@ -121,6 +124,7 @@ diesel::table! {
         business_date -> Date,
         row_count -> Int4,
         exported_at -> Timestamptz,
+        baseline -> Bool,
     }
 }
 
@@ -167,6 +171,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reporter_schedule_missed_hours (id) {
+        id -> Int8,
+        scheduled_at -> Timestamptz,
+        business_date -> Date,
+        hour -> Int4,
+        reservations -> Int4,
+        recorded_at -> Timestamptz,
+        recorded_by -> Text,
+    }
+}
+
+diesel::table! {
+    reporter_schedule_pauses (id) {
+        id -> Int8,
+        hour -> Nullable<Int4>,
+        paused_from -> Timestamptz,
+        paused_until -> Nullable<Timestamptz>,
+        resumed_at -> Nullable<Timestamptz>,
+        note -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reporter_schedule_state (id) {
+        id -> Int4,
+        last_reconcile_at -> Nullable<Timestamptz>,
+        last_reconcile_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(reporter_reservations -> users (user_id));
 diesel::joinable!(reporter_reservations -> reporter_hour_slots (slot_id));
@@ -192,4 +231,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reporter_export_rows,
     reporter_stuck_orders,
     reporter_order_reports,
+    reporter_schedule_missed_hours,
+    reporter_schedule_pauses,
+    reporter_schedule_state,
 );

@@ -243,12 +243,20 @@ async fn store(rows: &[reporter_core::domain::OrderSnapshot]) -> Option<Duration
         let monthly = reporter_core::domain::MonthlyOrders::new(3000).ok()?;
         reservation::create(&mut c, u.id, Some(slot_id), monthly, 0.08).ok()?;
         let when = chrono::Utc::now();
-        let (run, _) = pipeline::create_run(&mut c, slot_id, when, when.date_naive()).ok()?;
+        let (run, _) = pipeline::create_run(
+            &mut c,
+            slot_id,
+            when,
+            when.date_naive(),
+            reporter_core::jobs::RunOrigin::Manual,
+            false,
+        )
+        .ok()?;
         let ru_id = *pipeline::pending_run_users(&mut c, run.id).ok()?.first()?;
         let (ru, _) = pipeline::load_run_user(&mut c, ru_id).ok()??;
         pipeline::start_download(&mut c, ru.id, 1).ok()?;
         let t = Instant::now();
-        pipeline::store_and_compare(&mut c, &ru, when.date_naive(), &rows, 100).ok()?;
+        pipeline::store_and_compare(&mut c, &ru, when.date_naive(), &rows, 100, true).ok()?;
         Some(t.elapsed())
     })
     .await

@@ -38,11 +38,19 @@ async fn probe_all(state: &AppState) -> BTreeMap<&'static str, Probe> {
     BTreeMap::from([("database", db), ("redis", redis)])
 }
 
-/// Workers alive in the last minute (none: degraded) and minutes since
-/// beat's last tick (degraded past 65, unhealthy past 130; never ticked yet:
-/// healthy, nothing to judge).
+/// Workers alive in the last minute (none: degraded) and the age of the
+/// schedule's last reconcile, read from PostgreSQL where every beat records
+/// it (degraded past 3 minutes, unhealthy past 10, none recorded yet:
+/// degraded).
 async fn fleet_checks(state: &AppState) -> BTreeMap<&'static str, serde_json::Value> {
     let mut out = BTreeMap::new();
+    let schedule = state
+        .db(|c| Ok(reporter_core::schedule::store::current_state(c)?))
+        .await;
+    if let Ok(s) = schedule {
+        let beat = reporter_core::schedule::beat_health(&s, Utc::now());
+        out.insert("beat", serde_json::to_value(beat).unwrap_or_default());
+    }
     let Ok(mut conn) = state.redis().await else {
         return out;
     };
@@ -56,17 +64,6 @@ async fn fleet_checks(state: &AppState) -> BTreeMap<&'static str, serde_json::Va
         out.insert(
             "workers",
             serde_json::json!({"status": status, "alive": w.len()}),
-        );
-    }
-    if let Ok(m) = reporter_core::fleet::minutes_since_last_tick(&mut conn, prefix).await {
-        let status = match m {
-            Some(m) if m > 130 => Status::Unhealthy,
-            Some(m) if m > 65 => Status::Degraded,
-            _ => Status::Healthy,
-        };
-        out.insert(
-            "beat",
-            serde_json::json!({"status": status, "minutes_since_last_tick": m}),
         );
     }
     out

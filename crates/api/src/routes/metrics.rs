@@ -57,11 +57,6 @@ async fn refresh_gauges(state: &AppState) {
         if let Ok(w) = reporter_core::fleet::alive_workers(&mut conn, &s.redis_prefix, 60).await {
             gauge!("reporter_workers_alive").set(w.len() as f64);
         }
-        if let Ok(Some(m)) =
-            reporter_core::fleet::minutes_since_last_tick(&mut conn, &s.redis_prefix).await
-        {
-            gauge!("reporter_beat_minutes_since_last_tick").set(m as f64);
-        }
     }
     let counts = state
         .db(|c| {
@@ -79,6 +74,27 @@ async fn refresh_gauges(state: &AppState) {
                 .map_or(0, |(_, n)| *n);
             gauge!("reporter_runs", "status" => status).set(n as f64);
         }
+    }
+    let schedule = state
+        .db(|c| {
+            let st = reporter_core::schedule::store::current_state(c)?;
+            let missed = reporter_core::schedule::store::missed_total(c)?;
+            let paused = reporter_core::schedule::store::pause_rows(c, Some(chrono::Utc::now()))?
+                .iter()
+                .filter(|p| p.active_at(chrono::Utc::now()))
+                .count();
+            Ok((st, missed, paused))
+        })
+        .await;
+    if let Ok((st, missed, paused)) = schedule {
+        let beat = reporter_core::schedule::beat_health(&st, chrono::Utc::now());
+        if let Some(secs) = beat.seconds_since_reconcile {
+            gauge!("reporter_schedule_seconds_since_reconcile").set(secs as f64);
+        }
+        // The database's count, so the API's scrape has it whichever beat
+        // recorded the hours (alert on any increase).
+        counter!("reporter_schedule_missed_hours_total").absolute(missed as u64);
+        gauge!("reporter_schedule_pauses_active").set(paused as f64);
     }
 }
 

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamptz};
 
 use super::run::{Run, RunUser};
 use crate::domain::{cut_ranges, stuck_orders, OrderSnapshot};
+use crate::jobs::RunOrigin;
 use crate::progress;
 use crate::schema::{
     reporter_export_batches as batches, reporter_export_rows as rows,
@@ -19,11 +20,16 @@ use crate::schema::{
 
 /// Creates the run of a slot hour with one run-user per reservation, or
 /// finds the existing one (`created = false`): a slot hour never has two.
+/// A scheduled or backfilled run includes the reservations that had the
+/// hour at its instant (one made later waits for the next day); a manual
+/// one includes every current reservation of the hour.
 pub fn create_run(
     conn: &mut PgConnection,
     slot_id: i32,
     scheduled_at: DateTime<Utc>,
     business_date: NaiveDate,
+    origin: RunOrigin,
+    late_start: bool,
 ) -> QueryResult<(Run, bool)> {
     conn.transaction(|conn| {
         let inserted: Option<Run> = diesel::insert_into(runs::table)
@@ -33,6 +39,8 @@ pub fn create_run(
                 runs::business_date.eq(business_date),
                 runs::status.eq("running"),
                 runs::started_at.eq(diesel::dsl::now),
+                runs::origin.eq(origin.as_str()),
+                runs::late_start.eq(late_start),
             ))
             .on_conflict((runs::slot_id, runs::scheduled_at))
             .do_nothing()
@@ -47,8 +55,13 @@ pub fn create_run(
                 .first(conn)?;
             return Ok((existing, false));
         };
-        let members: Vec<(i64, i32)> = reservations::table
+        let mut members = reservations::table
             .filter(reservations::slot_id.eq(slot_id))
+            .into_boxed();
+        if origin.as_of_instant() {
+            members = members.filter(reservations::slot_assigned_at.le(scheduled_at));
+        }
+        let members: Vec<(i64, i32)> = members
             .order((reservations::calculated_weight.desc(), reservations::id))
             .select((reservations::user_id, reservations::calculated_weight))
             .load(conn)?;
@@ -160,15 +173,20 @@ pub struct CompareOutcome {
 }
 
 /// In one transaction: stores the export as a batch of snapshots, compares
-/// it with the account's latest export of an earlier business day, stores
-/// the ordered stuck orders, cuts them into ranges and completes the
+/// it with the account's latest baseline export of an earlier business day,
+/// stores the ordered stuck orders, cuts them into ranges and completes the
 /// download-compare. Running it twice for a run-user returns the first result.
+///
+/// `baseline = false` stores an export that later compares must not use: a
+/// backfill of a past day downloads today's orders under that day's date,
+/// and today's run comparing against it would see nothing move.
 pub fn store_and_compare(
     conn: &mut PgConnection,
     run_user: &RunUser,
     business_date: NaiveDate,
     export: &[OrderSnapshot],
     range_size: usize,
+    baseline: bool,
 ) -> QueryResult<CompareOutcome> {
     conn.transaction(|conn| {
         let current: String = run_users::table
@@ -185,6 +203,7 @@ pub fn store_and_compare(
                 batches::run_user_id.eq(run_user.id),
                 batches::business_date.eq(business_date),
                 batches::row_count.eq(export.len() as i32),
+                batches::baseline.eq(baseline),
             ))
             .returning(batches::id)
             .get_result(conn)?;
@@ -193,6 +212,7 @@ pub fn store_and_compare(
         let previous_batch: Option<i64> = batches::table
             .filter(batches::user_id.eq(run_user.user_id))
             .filter(batches::business_date.lt(business_date))
+            .filter(batches::baseline)
             .order((batches::business_date.desc(), batches::id.desc()))
             .select(batches::id)
             .first(conn)

@@ -24,6 +24,8 @@ pub struct Reservation {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub calculated_weight: i32,
+    /// When the reservation got its current hour.
+    pub slot_assigned_at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +219,15 @@ pub fn change(
             .returning(Reservation::as_returning())
             .get_result(conn)?;
         super::user::set_monthly_orders(conn, user_id, monthly.get())?;
+        if target != current.slot_id {
+            // The new hour's runs owe it from now on (see crate::schedule).
+            return Ok(
+                diesel::update(reporter_reservations::table.find(current.id))
+                    .set(reporter_reservations::slot_assigned_at.eq(diesel::dsl::now))
+                    .returning(Reservation::as_returning())
+                    .get_result(conn)?,
+            );
+        }
         Ok(updated)
     })
 }

@@ -15,6 +15,10 @@ pub struct Run {
     pub status: String,
     pub created_at: DateTime<Utc>,
     pub business_date: Option<chrono::NaiveDate>,
+    /// `schedule`, `manual` or `backfill`.
+    pub origin: String,
+    /// Enqueued late by the schedule (caught up or backfilled).
+    pub late_start: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]

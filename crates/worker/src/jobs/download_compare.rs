@@ -4,10 +4,11 @@ use std::time::Duration;
 use apalis::prelude::{BoxDynError, Data};
 use reporter_core::browser_semaphore::{Holder, SemaphoreError};
 use reporter_core::domain::OrderSnapshot;
-use reporter_core::jobs::{DownloadCompare, ReportRange};
+use reporter_core::jobs::{DownloadCompare, ReportRange, RunOrigin};
 use reporter_core::models::pipeline;
 use reporter_core::models::user;
 use reporter_core::progress;
+use reporter_core::schedule::business_date;
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::environment::Environment;
@@ -120,15 +121,20 @@ async fn handle(
     match export {
         Ok(rows) => {
             set_message(env, ru.id, progress::comparing()).await?;
-            let business_date = run.business_date.unwrap_or_else(|| {
-                run.scheduled_at
-                    .with_timezone(&env.settings.timezone)
-                    .date_naive()
-            });
+            let tz = env.settings.timezone;
+            let business_date = run
+                .business_date
+                .unwrap_or_else(|| business_date(run.scheduled_at, tz));
+            // A backfill of a past day downloads today's orders: keep them
+            // out of later compares (see store_and_compare).
+            let baseline = run.origin != RunOrigin::Backfill.as_str()
+                || business_date >= reporter_core::schedule::business_date(chrono::Utc::now(), tz);
             let size = env.settings.range_size as usize;
             let ru2 = ru.clone();
             let outcome = env
-                .db(move |c| pipeline::store_and_compare(c, &ru2, business_date, &rows, size))
+                .db(move |c| {
+                    pipeline::store_and_compare(c, &ru2, business_date, &rows, size, baseline)
+                })
                 .await?;
             info!(
                 batch.id = outcome.batch_id,

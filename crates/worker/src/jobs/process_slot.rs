@@ -2,9 +2,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BoxDynError, Data};
-use chrono::Timelike;
 use reporter_core::jobs::{DownloadCompare, ProcessSlot};
 use reporter_core::models::{pipeline, slot};
+use reporter_core::schedule::Occurrence;
 use tracing::{info, info_span, Instrument};
 
 use crate::environment::Environment;
@@ -12,16 +12,18 @@ use crate::environment::Environment;
 /// Creates the slot hour's run (or finds it) and enqueues one
 /// download-compare per run-user still pending. Safe to run twice.
 pub async fn run(job: ProcessSlot, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {
-    let local = job.scheduled_at.with_timezone(&env.settings.timezone);
-    let hour = local.hour() as i32;
-    let business_date = local.date_naive();
-    let span = info_span!("process_slot", slot.hour = hour, scheduled_at = %job.scheduled_at);
+    let occ = Occurrence::of(job.scheduled_at, env.settings.timezone);
+    let hour = i32::from(occ.hour);
+    let business_date = occ.business_date;
+    let span = info_span!("process_slot", slot.hour = hour, scheduled_at = %job.scheduled_at,
+                          origin = job.origin.as_str(), late = job.late);
     async move {
-        let scheduled_at = job.scheduled_at;
+        let (scheduled_at, origin, late) = (job.scheduled_at, job.origin, job.late);
         let res = env
             .db(move |c| {
                 let Some(s) = slot::find_by_hour(c, hour)? else { return Ok(None) };
-                let (run, created) = pipeline::create_run(c, s.id, scheduled_at, business_date)?;
+                let (run, created) =
+                    pipeline::create_run(c, s.id, scheduled_at, business_date, origin, late)?;
                 let pending = pipeline::pending_run_users(c, run.id)?;
                 Ok(Some((run, created, pending)))
             })

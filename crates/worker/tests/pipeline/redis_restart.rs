@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
-struct PrivateRedis {
+pub(crate) struct PrivateRedis {
     port: u16,
     dir: std::path::PathBuf,
     child: Option<Child>,
 }
 
 impl PrivateRedis {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -32,7 +32,7 @@ impl PrivateRedis {
         r
     }
 
-    fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -61,8 +61,8 @@ impl PrivateRedis {
         }
     }
 
-    /// SIGTERM: Redis flushes its append-only file and exits; then it comes back.
-    fn restart(&mut self, down_for: Duration) {
+    /// SIGTERM: Redis flushes its append-only file and exits.
+    pub(crate) fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
@@ -70,11 +70,16 @@ impl PrivateRedis {
                 .status();
             let _ = c.wait();
         }
+    }
+
+    /// Stops Redis, then it comes back after `down_for`.
+    fn restart(&mut self, down_for: Duration) {
+        self.stop();
         std::thread::sleep(down_for);
         self.spawn();
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 }
