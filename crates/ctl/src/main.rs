@@ -44,6 +44,26 @@ enum Command {
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
     },
+    /// The schedule: last reconcile, pauses, the next 24 hours, missed hours.
+    Schedule {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: Option<commands::schedule::ScheduleAction>,
+    },
+    /// Run the owed hours of a past day that have no run (missed, or lost
+    /// to an outage), marked as backfill. One hour with `--hour`.
+    Backfill {
+        /// Business date YYYY-MM-DD in REPORTER_TIMEZONE.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=23))]
+        hour: Option<u8>,
+    },
+    /// Drive the schedule by hand (tests, soaks, drills).
+    #[command(subcommand)]
+    Beat(commands::schedule::BeatAction),
     /// Each queue's waiting, scheduled, in-flight and dead jobs.
     Queues,
     /// Recent runs with their users' progress.
@@ -63,7 +83,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let settings = Settings::load_or_exit();
-    reporter_core::telemetry::init(settings.log_json);
+    reporter_core::telemetry::init_stderr(settings.log_json);
     let result = match cli.command {
         Command::Migrate => commands::migrate::run(&settings),
         Command::User(c) => commands::user::run(&settings, c),
@@ -71,6 +91,12 @@ fn main() {
         Command::Slots { all } => commands::slots::run(&settings, all),
         Command::Check => commands::check::run(&settings),
         Command::TriggerSlot { hour, date } => commands::trigger::run(&settings, hour, date),
+        Command::Schedule { json, action } => match action {
+            None => commands::schedule::show(&settings, json),
+            Some(a) => commands::schedule::run(&settings, a),
+        },
+        Command::Backfill { date, hour } => commands::schedule::backfill(&settings, date, hour),
+        Command::Beat(a) => commands::schedule::beat(&settings, a),
         Command::Queues => commands::queues::run(&settings),
         Command::Runs { last } => commands::runs::list(&settings, last),
         Command::Run { id } => commands::runs::show(&settings, id),
@@ -78,6 +104,7 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let refused = e.downcast_ref::<commands::Refused>().is_some();
+        std::process::exit(if refused { 2 } else { 1 });
     }
 }

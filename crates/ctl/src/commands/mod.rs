@@ -2,6 +2,7 @@ pub mod check;
 pub mod migrate;
 pub mod queues;
 pub mod runs;
+pub mod schedule;
 pub mod semaphore;
 pub mod slots;
 pub mod token;
@@ -11,6 +12,13 @@ pub mod user;
 use anyhow::Context;
 use diesel::{Connection, PgConnection};
 use reporter_core::config::Settings;
+
+/// The operator asked for something that cannot be done (bad time, a
+/// backfill of an hour that already ran...): nothing was changed and the
+/// command exits 2, like a usage error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
 
 pub fn connect(settings: &Settings) -> anyhow::Result<PgConnection> {
     PgConnection::establish(settings.database_url()).context("connect to PostgreSQL (DATABASE_URL)")

@@ -12,15 +12,6 @@ use reporter_core::schema::{reporter_reservations, reporter_runs, reporter_sched
 use crate::harness::*;
 use crate::redis_restart::PrivateRedis;
 
-fn bin(name: &str) -> String {
-    let path = env!("CARGO_MANIFEST_DIR").replace("crates/worker", &format!("target/debug/{name}"));
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "build the workspace binaries first (scripts/test.sh does): {path}"
-    );
-    path
-}
-
 /// A fixed-offset zone in which the current UTC hour is local `HOUR`
 /// (`Etc/GMT-5` is UTC+5: the sign is inverted), and the `HOUR` instant of
 /// today in it. Waits out the last two minutes of an hour so the test does

@@ -269,3 +269,13 @@ pub fn tail(s: &str) -> String {
 pub fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
+
+/// A workspace binary other than the worker (beat, reporterctl).
+pub fn bin(name: &str) -> String {
+    let path = env!("CARGO_MANIFEST_DIR").replace("crates/worker", &format!("target/debug/{name}"));
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "build the workspace binaries first (scripts/test.sh does): {path}"
+    );
+    path
+}

@@ -8,4 +8,5 @@ mod drills;
 mod full_run;
 mod redis_restart;
 mod retries;
+mod schedule_clock;
 mod sweep;
