@@ -2,7 +2,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account, admin, console, dashboard, health, operations, reservations, runs, slots,
+    account, admin, console, dashboard, health, operations, reservations, runs, schedule, slots,
 };
 
 #[derive(OpenApi)]
@@ -16,6 +16,7 @@ use crate::routes::{
         admin::get_config, admin::change_config, admin::list_slots, admin::change_slot, admin::list_reservations,
         operations::trigger_slot, operations::retry_range, operations::queues, operations::semaphore,
         operations::reset_semaphore, operations::workers,
+        schedule::overview, schedule::pause, schedule::resume, schedule::backfill,
         console::day_runs, console::failed_ranges, console::range_screenshot, console::activity,
         health::healthz, health::livez, health::readyz,
     ),

@@ -3,11 +3,13 @@
 "use strict";
 
 (() => {
-  const { api, toast, confirmAction, el, time, num, duration, ago, every } = Reporter;
+  const { api, toast, confirmAction, el, time, day, num, duration, ago, every } = Reporter;
   const $ = (id) => document.getElementById(id);
 
   const STATUS_TEXT = { pending: "pendiente", running: "en curso", completed: "completada", failed: "con fallos" };
   const HEALTH_TEXT = { healthy: "bien", degraded: "degradado", unhealthy: "caído" };
+  const ORIGIN_TEXT = { schedule: "agenda", manual: "manual", backfill: "recuperada" };
+  const hh = (h) => `${String(h).padStart(2, "0")}:00`;
 
   function fillTable(id, rows, emptyId) {
     $(id).querySelector("tbody").replaceChildren(...rows);
@@ -28,6 +30,7 @@
       api("GET", "/api/reporter/admin/runs"),
       api("GET", "/api/reporter/admin/failed-ranges"),
       api("GET", "/api/reporter/admin/activity"),
+      api("GET", "/api/reporter/admin/schedule"),
     ]);
     const failed = calls.filter((c) => c.status === "rejected");
     if (failed.length) {
@@ -36,7 +39,7 @@
     } else {
       $("console-error").hidden = true;
     }
-    const [health, queues, workers, sem, runs, failedRanges, activity] =
+    const [health, queues, workers, sem, runs, failedRanges, activity, schedule] =
       calls.map((c) => (c.status === "fulfilled" ? c.value : null));
     if (health) renderHealth(health);
     if (queues) renderQueues(queues);
@@ -45,6 +48,7 @@
     if (runs) renderRuns(runs);
     if (failedRanges) renderFailed(failedRanges);
     if (activity) renderChart(activity);
+    if (schedule) renderSchedule(schedule);
     $("refreshed-at").textContent = `actualizado a las ${time(new Date().toISOString())}`;
   }
 
@@ -63,6 +67,7 @@
         ? ` · último error: ${beat.last_error}` : "";
       $("beat-sub").textContent = (s === null || s === undefined
         ? "ningún beat ha revisado la agenda" : HEALTH_TEXT[beat.status] || beat.status) + err;
+      $("beat-sub").dataset.base = $("beat-sub").textContent;
       setTile("tile-beat", beat.status === "healthy" ? "ok" : beat.status === "degraded" ? "warn" : "bad");
     }
   }
@@ -105,10 +110,114 @@
       el("td", { text: time(r.started_at) }),
       el("td", { text: duration(r.duration_seconds) }),
       el("td", { class: r.late ? "bad-text" : "", text: r.late ? "tarde" : "sí" }),
+      el("td", { class: r.late_start ? "bad-text" : "", text: ORIGIN_TEXT[r.origin] + (r.late_start ? " · inicio tardío" : "") }),
       el("td", { text: r.users_failed ? `${r.users} (${r.users_failed} con fallo)` : num(r.users) }),
       el("td", { text: `${r.ranges_completed}/${r.ranges_total}` + (r.ranges_failed ? ` · ${r.ranges_failed} fallidos` : "") }),
       el("td", { text: `${num(r.orders_reported)} de ${num(r.stuck_orders)}` }))), "runs-empty");
   }
+
+  function renderSchedule(o) {
+    const paused = o.pauses.filter((p) => new Date(p.paused_from) <= new Date());
+    $("schedule-summary").textContent = `Ventana ${o.window} · se recupera una hora perdida hasta ` +
+      (o.catch_up === "rest of the business day" ? "el final de su día" : o.catch_up.replace("minutes", "minutos")) +
+      ` · ${o.missed.filter((m) => m.run_id === null).length} horas perdidas sin recuperar` +
+      (paused.length ? ` · ${paused.length} pausa(s) activa(s)` : "");
+    const list = $("upcoming-list");
+    list.replaceChildren(...o.upcoming.map((u) => el("li", { class: u.paused ? "warn" : "" ,
+      text: `${time(u.scheduled_at)} · ${u.reservations} cliente(s)` + (u.paused ? " · en pausa" : "") })));
+    $("upcoming-empty").hidden = o.upcoming.length > 0;
+    fillTable("pauses-table", o.pauses.map((p) => el("tr", { "data-pause": String(p.id) },
+      el("th", { scope: "row", text: p.hour === null ? "todas" : hh(p.hour) }),
+      el("td", { text: `${day(p.paused_from)} ${time(p.paused_from)}` }),
+      el("td", { text: p.paused_until ? `${day(p.paused_until)} ${time(p.paused_until)}` : "hasta reanudar" }),
+      el("td", { text: p.note || "—" }),
+      el("td", {}, el("button", {
+        type: "button",
+        "aria-label": `Reanudar ${p.hour === null ? "todas las horas" : hh(p.hour)}`,
+        onclick: (e) => resume(p.hour, e.currentTarget),
+        text: "Reanudar",
+      })))), "pauses-empty");
+    fillTable("missed-table", o.missed.map((m) => el("tr", { "data-missed": `${m.business_date} ${m.hour}` },
+      el("th", { scope: "row", text: `${m.business_date} ${hh(m.hour)}` }),
+      el("td", { text: num(m.reservations) }),
+      el("td", { text: `${day(m.recorded_at)} ${time(m.recorded_at)}` }),
+      el("td", {}, m.run_id !== null
+        ? el("span", { class: "badge completed", text: `recuperada (ejecución ${m.run_id})` })
+        : el("button", {
+          type: "button",
+          class: "backfill",
+          "aria-label": `Recuperar ${m.business_date} ${hh(m.hour)}`,
+          onclick: (e) => backfill(m.business_date, m.hour, m.reservations, e.currentTarget),
+          text: "Recuperar…",
+        })))), "missed-empty");
+    const tile = $("beat-sub");
+    const unrecovered = o.missed.filter((m) => m.run_id === null).length;
+    const base = tile.dataset.base || "";
+    if (unrecovered) {
+      tile.textContent = `${base} · ${unrecovered} hora(s) perdida(s)`;
+      setTile("tile-beat", "bad");
+    } else if (paused.length) {
+      tile.textContent = `${base} · agenda en pausa`;
+    } else {
+      tile.textContent = base;
+    }
+  }
+
+  async function resume(hour, button) {
+    const what = hour === null ? "todas las horas" : `las ${hh(hour)}`;
+    const ok = await confirmAction(`¿Reanudar ${what}?`,
+      "Las horas cuyo momento cayó dentro de la pausa siguen sin ejecutarse; las siguientes se ejecutan con normalidad.",
+      "Sí, reanudar");
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      const r = await api("POST", "/api/reporter/admin/schedule/resume", hour === null ? {} : { hour });
+      toast(r.resumed ? `Reanudadas ${r.resumed} pausa(s).` : "No había pausas activas.", "success");
+      await refresh();
+    } catch (err) {
+      toast(err.message, "error");
+      button.disabled = false;
+    }
+  }
+
+  async function backfill(date, hour, customers, button) {
+    const ok = await confirmAction(`¿Recuperar las ${hh(hour)} del ${date}?`,
+      `Se ejecutará ahora para ${customers} cliente(s), marcada como recuperada. Descarga los pedidos de hoy.`,
+      "Sí, recuperar");
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      await api("POST", "/api/reporter/admin/schedule/backfill", { date, hour });
+      toast(`Recuperación de las ${hh(hour)} del ${date} en cola.`, "success");
+      await refresh();
+    } catch (err) {
+      toast(err.message, "error");
+      button.disabled = false;
+    }
+  }
+
+  $("pause-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const value = $("pause-hour").value;
+    const what = value === "" ? "todas las horas" : `las ${hh(Number(value))}`;
+    const ok = await confirmAction(`¿Pausar ${what}?`,
+      "Mientras dure la pausa esas horas no se ejecutan ni cuentan como perdidas, aunque luego se reanude. Dura hasta que la reanudes.",
+      "Sí, pausar");
+    if (!ok) return;
+    $("pause-button").disabled = true;
+    try {
+      const body = { note: $("pause-note").value.trim() };
+      if (value !== "") body.hour = Number(value);
+      await api("POST", "/api/reporter/admin/schedule/pause", body);
+      $("pause-status").textContent = `Pausadas ${what}.`;
+      $("pause-note").value = "";
+      await refresh();
+    } catch (err) {
+      $("pause-status").textContent = err.message;
+    } finally {
+      $("pause-button").disabled = false;
+    }
+  });
 
   function renderFailed(list) {
     fillTable("failed-table", list.map((f) => el("tr", { "data-range": String(f.range_id) },
@@ -195,6 +304,7 @@
       sel.append(el("option", { value: String(h), text: `${String(h).padStart(2, "0")}:00` }));
     }
     sel.value = String(Number(parts.hour));
+    for (let h = 0; h < 24; h++) $("pause-hour").append(el("option", { value: String(h), text: hh(h) }));
     $("trigger-date").value = `${parts.year}-${parts.month}-${parts.day}`;
   }
 

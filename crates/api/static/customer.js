@@ -157,7 +157,8 @@
       state.reservation = state.mode === "new"
         ? await api("POST", "/api/reporter/reservations", body)
         : await api("PATCH", "/api/reporter/reservations", body);
-      toast(`Listo: tu hora es ${state.reservation.hour_label}.`, "success");
+      toast(`Listo: tu hora es ${state.reservation.hour_label}. ${state.reservation.next_run_note}.`,
+        state.reservation.starts_tomorrow ? "info" : "success");
       $("grid-status").textContent = "";
       showDashboard();
     } catch (err) {
@@ -184,6 +185,8 @@
   function renderAccount() {
     const r = state.reservation, me = state.me;
     $("res-hour").textContent = `${r.hour_label} (cada día)`;
+    $("res-next").textContent = r.next_run_note || "";
+    $("res-next").className = r.starts_tomorrow ? "warn" : "";
     $("res-size").textContent = `${r.size_label} · ${num(r.monthly_orders_estimate)} pedidos al mes · ${r.calculated_weight} ${r.calculated_weight === 1 ? "punto" : "puntos"}`;
     $("res-portal").textContent = me.portal_password_set
       ? `Configurada (${me.portal_email})`
@@ -242,6 +245,8 @@
       ? "Ejecución en curso" : "Última ejecución";
     $("run-meta").textContent = `Franja de las ${run.hour_label} del ${day(run.scheduled_at)}` +
       (last.finished_at ? ` · terminó a las ${time(last.finished_at)}` : "");
+    $("run-late").hidden = !run.late_start_note;
+    $("run-late").textContent = run.late_start_note || "";
     const dc = last.download_compare_status;
     const p1 = dc === "completed" ? 100 : dc === "running" ? 50 : dc === "failed" ? 100 : 0;
     const p1Text = { pending: "pendiente", running: "en curso", completed: "hecho", failed: "falló" }[dc] || dc;

@@ -48,9 +48,12 @@ pub struct ConfigChange {
 }
 
 /// Change the window and/or every slot's capacity. Existing reservations
-/// are kept even if they no longer fit; they only stop new ones.
+/// are kept even if they no longer fit a lowered capacity (they only stop
+/// new ones); a window that would leave reservations outside it is refused
+/// with 409 (the schedule would never run those hours).
 #[utoipa::path(patch, path = "/api/reporter/admin/config/", tag = "admin", request_body = ConfigChange,
-    responses((status = 200, body = AdminConfigOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = AdminConfigOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn change_config(
     state: web::Data<AppState>,
@@ -74,7 +77,21 @@ pub async fn change_config(
                 reporter_hour_start: ch.reporter_hour_start,
                 reporter_hour_end: ch.reporter_hour_end,
             };
-            Ok(slot::update_config(c, &change)?)
+            slot::update_config(c, &change).map_err(|e| match e {
+                slot::ConfigError::ReservationsOutsideWindow { hours } => ApiError::new(
+                    actix_web::http::StatusCode::CONFLICT,
+                    "reservations_outside_window",
+                    format!(
+                        "Hay reservas en horas que quedarían fuera de la ventana ({}): muévelas o elimínalas antes de reducirla",
+                        hours
+                            .iter()
+                            .map(|h| reporter_core::domain::hour_label(*h))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                slot::ConfigError::Db(d) => d.into(),
+            })
         })
         .await?;
     tracing::info!(user.id = admin.0.user_id, "slot config changed");

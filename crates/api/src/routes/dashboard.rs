@@ -80,7 +80,7 @@ pub async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpR
         let result = result_of(&p).to_string();
         let u = p.run_user;
         LastRun {
-            run: run_out(p.run, p.hour),
+            run: run_out(p.run, p.hour, state.settings.timezone),
             download_compare_status: u.download_compare_status,
             download_attempts: u.download_attempts,
             total_pending_orders: u.total_pending_orders,

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod operations;
 pub mod reservations;
 pub mod runs;
+pub mod schedule;
 pub mod slots;
 
 use actix_web::web;
@@ -88,6 +89,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(console::range_screenshot),
             )
             .route("/reporter/admin/activity", web::get().to(console::activity))
+            .route(
+                "/reporter/admin/schedule",
+                web::get().to(schedule::overview),
+            )
+            .route(
+                "/reporter/admin/schedule/pause",
+                web::post().to(schedule::pause),
+            )
+            .route(
+                "/reporter/admin/schedule/resume",
+                web::post().to(schedule::resume),
+            )
+            .route(
+                "/reporter/admin/schedule/backfill",
+                web::post().to(schedule::backfill),
+            )
             .route(
                 "/reporter/admin/workers",
                 web::get().to(operations::workers),

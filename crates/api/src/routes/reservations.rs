@@ -24,9 +24,14 @@ pub struct ReservationOut {
     pub estimated_pending_orders: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the next run that includes this reservation starts, whether it
+    /// waits for tomorrow (reserved after its hour's time today) and a
+    /// Spanish sentence saying so.
+    #[serde(flatten)]
+    pub next_run: reporter_core::schedule::NextRun,
 }
 
-fn out(r: Reservation, hour: i32) -> ReservationOut {
+fn out(r: Reservation, hour: i32, tz: chrono_tz::Tz) -> ReservationOut {
     let size = MonthlyOrders::new(r.monthly_orders_estimate.into())
         .map(|m| Weight::from_monthly_orders(m).size_label())
         .unwrap_or("pequeño");
@@ -41,14 +46,24 @@ fn out(r: Reservation, hour: i32) -> ReservationOut {
         estimated_pending_orders: r.estimated_pending_orders,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        next_run: reporter_core::schedule::next_run(
+            tz,
+            u8::try_from(hour).unwrap_or_default(),
+            r.slot_assigned_at,
+            Utc::now(),
+        ),
     }
 }
 
-fn with_hour(c: &mut diesel::PgConnection, r: Reservation) -> Result<ReservationOut, ApiError> {
+fn with_hour(
+    c: &mut diesel::PgConnection,
+    r: Reservation,
+    tz: chrono_tz::Tz,
+) -> Result<ReservationOut, ApiError> {
     let hour = slot::find(c, r.slot_id)?
         .map(|s| s.hour)
         .unwrap_or_default();
-    Ok(out(r, hour))
+    Ok(out(r, hour, tz))
 }
 
 /// The caller's reservation, or `null`.
@@ -56,10 +71,11 @@ fn with_hour(c: &mut diesel::PgConnection, r: Reservation) -> Result<Reservation
     responses((status = 200, body = Option<ReservationOut>), (status = 401, body = ErrorBody)), security(("token" = [])))]
 pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let uid = auth.user_id;
+    let tz = state.settings.timezone;
     let r = state
         .db(move |c| {
             reservation::find_for_user(c, uid)?
-                .map(|r| with_hour(c, r))
+                .map(|r| with_hour(c, r, tz))
                 .transpose()
         })
         .await?;
@@ -91,10 +107,11 @@ pub async fn create(
     } = body.into_inner();
     let uid = auth.user_id;
     let factor = state.settings.estimated_pending_factor;
+    let tz = state.settings.timezone;
     let r = state
         .db(move |c| {
             let r = reservation::create(c, uid, slot_id, monthly_orders_estimate, factor)?;
-            with_hour(c, r)
+            with_hour(c, r, tz)
         })
         .await?;
     tracing::info!(
@@ -134,6 +151,7 @@ pub async fn change(
     }
     let uid = auth.user_id;
     let factor = state.settings.estimated_pending_factor;
+    let tz = state.settings.timezone;
     let change = ReservationChange {
         slot_id,
         monthly_orders: monthly_orders_estimate,
@@ -141,7 +159,7 @@ pub async fn change(
     let r = state
         .db(move |c| {
             let r = reservation::change(c, uid, change, factor)?;
-            with_hour(c, r)
+            with_hour(c, r, tz)
         })
         .await?;
     tracing::info!(

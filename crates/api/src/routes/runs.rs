@@ -20,10 +20,26 @@ pub struct RunOut {
     pub finished_at: Option<DateTime<Utc>>,
     /// `pending`, `running`, `completed` or `failed`.
     pub status: String,
+    /// `schedule` (the hourly schedule), `manual` (an operator's trigger)
+    /// or `backfill` (an operator ran a missed hour later).
+    pub origin: String,
+    /// The schedule started it late (beat was down or Redis unreachable at
+    /// its hour and it was caught up, or it was backfilled).
+    pub late_start: bool,
+    /// For late starts: "Tu ejecución de las 09:00 se recuperó a las 11:02".
+    pub late_start_note: Option<String>,
 }
 
-pub fn run_out(r: Run, hour: i32) -> RunOut {
+pub fn run_out(r: Run, hour: i32, tz: chrono_tz::Tz) -> RunOut {
     RunOut {
+        late_start_note: reporter_core::schedule::late_start_note(
+            tz,
+            r.scheduled_at,
+            r.started_at,
+            r.late_start,
+        ),
+        origin: r.origin,
+        late_start: r.late_start,
         id: r.id,
         slot_id: r.slot_id,
         hour,
@@ -63,7 +79,7 @@ pub async fn list(
         .await?;
     Ok(HttpResponse::Ok().json(
         runs.into_iter()
-            .map(|(r, h)| run_out(r, h))
+            .map(|(r, h)| run_out(r, h, state.settings.timezone))
             .collect::<Vec<_>>(),
     ))
 }
@@ -113,6 +129,7 @@ pub async fn progress(
     let run_id = id.into_inner();
     let only = (!auth.is_admin).then_some(auth.user_id);
     let not_found = || ApiError::not_found("run_not_found", "No existe esa ejecución");
+    let tz = state.settings.timezone;
     let (run, users) = state
         .db(move |c| {
             let Some(r) = run::find(c, run_id)? else {
@@ -122,7 +139,7 @@ pub async fn progress(
             let hour = reporter_core::models::slot::find(c, r.slot_id)?
                 .map(|s| s.hour)
                 .unwrap_or_default();
-            Ok(Some((run_out(r, hour), users)))
+            Ok(Some((run_out(r, hour, tz), users)))
         })
         .await?
         .ok_or_else(not_found)?;

@@ -11,4 +11,5 @@ mod errors;
 mod health_and_docs;
 mod reservations;
 mod runs;
+mod schedule;
 mod web_session;

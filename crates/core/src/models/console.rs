@@ -35,6 +35,12 @@ pub struct RunSummary {
     pub stuck_orders: i64,
     #[diesel(sql_type = BigInt)]
     pub orders_reported: i64,
+    /// `schedule`, `manual` or `backfill`.
+    #[diesel(sql_type = Text)]
+    pub origin: String,
+    /// Started late by the schedule (caught up or backfilled).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub late_start: bool,
 }
 
 impl RunSummary {
@@ -76,7 +82,8 @@ pub fn runs_between(
                 (SELECT coalesce(sum(u.total_pending_orders), 0)::int8 FROM reporter_run_users u
                   WHERE u.run_id = r.id) AS stuck_orders,
                 (SELECT count(*) FROM reporter_order_reports o JOIN reporter_run_users u ON u.id = o.run_user_id
-                  WHERE u.run_id = r.id) AS orders_reported
+                  WHERE u.run_id = r.id) AS orders_reported,
+                r.origin, r.late_start
            FROM reporter_runs r JOIN reporter_hour_slots s ON s.id = r.slot_id
           WHERE r.scheduled_at >= $1 AND r.scheduled_at < $2
           ORDER BY r.scheduled_at, r.id",
@@ -185,6 +192,8 @@ mod tests {
             ranges_failed: 0,
             stuck_orders: 0,
             orders_reported: 0,
+            origin: "schedule".into(),
+            late_start: false,
         }
     }
 

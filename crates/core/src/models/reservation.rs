@@ -151,7 +151,7 @@ pub fn create(
         if find_for_user(conn, user_id)?.is_some() {
             return Err(DomainError::AlreadyReserved.into());
         }
-        let window = slot::config(conn)?.window();
+        let window = slot::config_for_share(conn)?.window();
         let weight = Weight::from_monthly_orders(monthly);
         let slot_id = match slot_id {
             Some(id) => {
@@ -203,7 +203,7 @@ pub fn change(
         };
         let weight = Weight::from_monthly_orders(monthly);
         let target = change.slot_id.unwrap_or(current.slot_id);
-        let window = slot::config(conn)?.window();
+        let window = slot::config_for_share(conn)?.window();
         // Excluding our own weight: staying in the same hour with a new
         // weight only needs room for the new weight.
         lock_and_check(conn, target, weight, window, Some(user_id))?;

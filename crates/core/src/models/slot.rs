@@ -76,6 +76,28 @@ pub fn config(conn: &mut PgConnection) -> QueryResult<SlotConfig> {
         .first(conn)
 }
 
+/// The config, share-locked until the transaction ends: reservations read
+/// the window this way, so an admin narrowing it ([`update_config`] locks
+/// the row for update) waits for them, or they for it; neither can slip a
+/// reservation outside the new window.
+pub fn config_for_share(conn: &mut PgConnection) -> QueryResult<SlotConfig> {
+    reporter_slot_config::table
+        .find(1)
+        .for_share()
+        .select(SlotConfig::as_select())
+        .first(conn)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Narrowing the window would leave reservations in hours that no
+    /// longer run: the schedule would skip them silently.
+    #[error("reservations in hours outside the new window: {hours:?}")]
+    ReservationsOutsideWindow { hours: Vec<i32> },
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
 /// Slots with their load; `window_only` limits them to the reservable window
 /// (read from the config row in the same statement). Written with the DSL
 /// rather than raw SQL so diesel caches it as a prepared statement: this is
@@ -159,13 +181,38 @@ pub struct ConfigChange {
     pub reporter_hour_end: Option<i32>,
 }
 
-pub fn update_config(conn: &mut PgConnection, change: &ConfigChange) -> QueryResult<SlotConfig> {
+/// Refuses a window that leaves reservations outside it (nothing changed).
+pub fn update_config(
+    conn: &mut PgConnection,
+    change: &ConfigChange,
+) -> Result<SlotConfig, ConfigError> {
+    use crate::schema::reporter_reservations as r;
     conn.transaction(|conn| {
         let current = reporter_slot_config::table
             .find(1)
             .for_update()
             .select(SlotConfig::as_select())
             .first(conn)?;
+        let start = change
+            .reporter_hour_start
+            .unwrap_or(current.reporter_hour_start);
+        let end = change
+            .reporter_hour_end
+            .unwrap_or(current.reporter_hour_end);
+        let mut outside: Vec<i32> = r::table
+            .inner_join(reporter_hour_slots::table)
+            .filter(
+                reporter_hour_slots::hour
+                    .lt(start)
+                    .or(reporter_hour_slots::hour.ge(end)),
+            )
+            .select(reporter_hour_slots::hour)
+            .load(conn)?;
+        outside.sort_unstable();
+        outside.dedup();
+        if !outside.is_empty() {
+            return Err(ConfigError::ReservationsOutsideWindow { hours: outside });
+        }
         let cap = change.slot_capacity.unwrap_or(current.slot_capacity);
         diesel::update(reporter_slot_config::table.find(1))
             .set((
@@ -184,10 +231,10 @@ pub fn update_config(conn: &mut PgConnection, change: &ConfigChange) -> QueryRes
                 .set(reporter_hour_slots::capacity_points.eq(cap))
                 .execute(conn)?;
         }
-        reporter_slot_config::table
+        Ok(reporter_slot_config::table
             .find(1)
             .select(SlotConfig::as_select())
-            .first(conn)
+            .first(conn)?)
     })
 }
 

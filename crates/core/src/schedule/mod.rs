@@ -11,12 +11,14 @@
 //! served is counted and shown, never lost silently. See docs/architecture.md.
 
 pub mod clock;
+pub mod customer;
 pub mod health;
 pub mod plan;
 pub mod runner;
 pub mod store;
 
 pub use clock::{business_date, hour_start, next_occurrence, slot_instant, Occurrence};
+pub use customer::{late_start_note, next_run, NextRun};
 pub use health::{beat_health, BeatHealth};
 pub use plan::{reconcile, CatchUp, Due, Missed, Pause, Plan, ScheduleInput, LATE_GRACE};
 pub use runner::{BackfillRefusal, Overview, ReconcileReport, ScheduleError, Scheduler};
