@@ -8,6 +8,8 @@ use diesel::prelude::*;
 use reporter_core::browser_semaphore::{BrowserSemaphore, Holder};
 use reporter_core::schema::{reporter_ranges, reporter_run_users, reporter_runs};
 
+use thirtyfour::prelude::By;
+
 use crate::harness::*;
 
 /// A run of today at 07:00 whose only range failed for good.
@@ -147,5 +149,115 @@ async fn an_operator_retries_a_failed_range_and_clears_the_semaphore() {
     wait_shown(&d, "#holders-empty").await;
     wait_text(&d, "#browsers-value", "0 / 3").await;
     assert_eq!(sem.in_use().await.unwrap(), 0);
+    d.quit().await.unwrap();
+}
+
+/// Yesterday's 10:00 fell out of the catch-up window without a run, and
+/// today's 09:00 was caught up late.
+fn seed_schedule(ui: &Ui, user_id: i64) -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    use reporter_core::schema::{reporter_reservations, reporter_schedule_missed_hours as missed};
+    let tz = ui.settings.timezone;
+    let mut c = ui.conn();
+    ui.reserve(user_id, 10, 1000);
+    diesel::update(reporter_reservations::table)
+        .set(reporter_reservations::slot_assigned_at.eq(Utc::now() - chrono::Duration::days(3)))
+        .execute(&mut c)
+        .unwrap();
+    let yesterday = Utc::now().with_timezone(&tz).date_naive() - chrono::Duration::days(1);
+    let at = tz
+        .from_local_datetime(&yesterday.and_hms_opt(10, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    diesel::insert_into(missed::table)
+        .values((
+            missed::scheduled_at.eq(at),
+            missed::business_date.eq(yesterday),
+            missed::hour.eq(10),
+            missed::reservations.eq(1),
+            missed::recorded_by.eq("beat-1"),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    let now = Utc::now();
+    diesel::insert_into(reporter_runs::table)
+        .values((
+            reporter_runs::slot_id.eq(ui.slot_id(9)),
+            reporter_runs::scheduled_at.eq(now - chrono::Duration::minutes(50)),
+            reporter_runs::started_at.eq(Some(now - chrono::Duration::minutes(10))),
+            reporter_runs::status.eq("running"),
+            reporter_runs::origin.eq("schedule"),
+            reporter_runs::late_start.eq(true),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    at
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_late_missed_and_paused_hours_backfills_and_pauses() {
+    let ui = Ui::start(&[]).await;
+    ui.create_user("ops@example.com", 0, true);
+    let (ana, _) = ui.create_user("ana@example.com", 1000, false);
+    let missed_at = seed_schedule(&ui, ana);
+    let d = ui.browser(Viewport::Desktop).await;
+    ui.login(&d, "ops@example.com").await;
+    wait_text(&d, "h1", "Consola de operación").await;
+    // No beat has ever reconciled against this database: never "bien".
+    wait_text(&d, "#beat-value", "nunca").await;
+    let sub = wait_text(&d, "#beat-sub", "hora(s) perdida(s)").await;
+    assert!(!sub.contains("bien"), "{sub}");
+    wait_text(&d, "#runs-table tbody", "inicio tardío").await;
+
+    let date = missed_at.with_timezone(&ui.settings.timezone).date_naive();
+    let row = format!("#missed-table tr[data-missed='{date} 10']");
+    wait_text(&d, &row, "10:00").await;
+    click(&d, &format!("{row} button.backfill")).await;
+    confirm(&d).await;
+    wait_text(&d, "#toast", "en cola").await;
+    let mut conn = reporter_core::redis_conn::connect(&test_support::redis_url())
+        .await
+        .unwrap();
+    let queues = reporter_core::jobs::queue_stats(&mut conn, &ui.prefix)
+        .await
+        .unwrap();
+    let ps = queues
+        .iter()
+        .find(|q| q.queue.contains("process-slot"))
+        .expect("process-slot queue");
+    assert_eq!(ps.waiting + ps.scheduled, 1, "{queues:?}");
+    // A worker made the run: the row says it was recovered.
+    diesel::insert_into(reporter_runs::table)
+        .values((
+            reporter_runs::slot_id.eq(ui.slot_id(10)),
+            reporter_runs::scheduled_at.eq(missed_at),
+            reporter_runs::status.eq("running"),
+            reporter_runs::origin.eq("backfill"),
+            reporter_runs::late_start.eq(true),
+        ))
+        .execute(&mut ui.conn())
+        .unwrap();
+    wait_text(&d, &row, "recuperada").await;
+
+    // Pause 10:00 with a note, then resume it; both ask first.
+    d.find(By::Css("#pause-hour option[value='10']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    d.find(By::Css("#pause-note"))
+        .await
+        .unwrap()
+        .send_keys("portal en mantenimiento")
+        .await
+        .unwrap();
+    click(&d, "#pause-button").await;
+    confirm(&d).await;
+    wait_text(&d, "#pauses-table tbody", "portal en mantenimiento").await;
+    wait_text(&d, "#upcoming-list", "en pausa").await;
+    click(&d, "#pauses-table tbody button").await;
+    confirm(&d).await;
+    wait_shown(&d, "#pauses-empty").await;
     d.quit().await.unwrap();
 }

@@ -121,6 +121,8 @@ async fn a_customer_logs_in_reserves_an_hour_and_manages_the_reservation() {
     click_hour(&d, "08:00").await;
     wait_shown(&d, "#dashboard").await;
     wait_text(&d, "#res-hour", "08:00").await;
+    // When its first run is (tomorrow when 08:00 already passed today).
+    wait_text(&d, "#res-next", "a las 08:00").await;
     wait_text(&d, "#res-size", "pequeño").await;
     wait_text(&d, "#res-portal", "Sin configurar").await;
     wait_shown(&d, "#progress-empty").await;

@@ -212,6 +212,10 @@ async fn bad_schedule_commands_exit_2_and_change_nothing() {
             "2020-01-01T00:00:00Z",
         ],
         &["schedule", "pause", "--until", "mañana"],
+        &["schedule", "pause", "--hour", "24"],
+        &["schedule", "resume", "--hour", "-1"],
+        &["schedule", "resume", "--hour", "nueve"],
+        &["beat", "reconcile"],
     ] {
         let out = ctl(&p, args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
