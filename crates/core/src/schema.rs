@@ -113,6 +113,7 @@ diesel::table! {
         error -> Nullable<Text>,
         orders_reported -> Int4,
         available_at -> Nullable<Timestamptz>,
+        failures -> Int4,
     }
 }
 

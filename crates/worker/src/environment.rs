@@ -88,6 +88,16 @@ impl Environment {
         *self.shutdown.borrow()
     }
 
+    /// Resolves once SIGTERM was received (at once if it already was), to
+    /// end waits that would otherwise outlive the process's notice.
+    pub async fn shutdown_requested(&self) {
+        let mut rx = self.shutdown.clone();
+        if rx.wait_for(|stopping| *stopping).await.is_err() {
+            // No sender: nobody can ask us to stop.
+            std::future::pending::<()>().await;
+        }
+    }
+
     pub fn semaphore_wait(&self) -> Duration {
         Duration::from_secs(self.settings.selenium_semaphore_ttl_secs)
     }

@@ -457,7 +457,8 @@ pub struct TakenRange {
 }
 
 /// Takes the range for the holder of lock `fence`: refused (None) if a newer
-/// fence owns it or it is finished. Counts an attempt.
+/// fence owns it or it is finished. Counts a take in `attempts` (for
+/// operators; the retry budget is `failures`, see [`release_range`]).
 pub fn take_range(
     conn: &mut PgConnection,
     range_id: i64,
@@ -635,31 +636,52 @@ pub fn complete_range(
 }
 
 /// Gives the range back (pending, due after `retry_at`), or fails it for
-/// good when it has used its attempts. Fenced. Returns the new status.
+/// good when its retry budget is spent. Fenced. Returns the new status.
+///
+/// The budget counts failures without progress, not takes: `error = None`
+/// (a SIGTERM hand-back) costs nothing, an attempt that reported at least
+/// one order (`progressed`) starts the count again, and only `max_failures`
+/// failed attempts in a row that reported nothing fail the range. Kills,
+/// pauses and rolling restarts alone therefore never fail a range.
 pub fn release_range(
     conn: &mut PgConnection,
     t: &TakenRange,
     fence: i64,
     error: Option<&str>,
+    progressed: bool,
     retry_at: DateTime<Utc>,
-    max_attempts: i32,
+    max_failures: i32,
 ) -> QueryResult<Option<&'static str>> {
     conn.transaction(|conn| {
-        let give_up = error.is_some() && t.attempts >= max_attempts;
-        let status = if give_up { "failed" } else { "pending" };
-        let n = diesel::update(ranges::table.find(t.range_id))
+        let failures: Option<i32> = ranges::table
+            .find(t.range_id)
             .filter(ranges::fence.eq(fence))
             .filter(ranges::status.eq_any(["locked", "processing"]))
+            .select(ranges::failures)
+            .for_update()
+            .first(conn)
+            .optional()?;
+        let Some(failures) = failures else {
+            return Ok(None);
+        };
+        let failures = match (error, progressed) {
+            (None, _) => failures,
+            // Progress ends the streak; a range always reporting something
+            // before failing still finishes (its orders are finite).
+            (Some(_), true) => 0,
+            (Some(_), false) => failures + 1,
+        };
+        let give_up = error.is_some() && failures >= max_failures;
+        let status = if give_up { "failed" } else { "pending" };
+        diesel::update(ranges::table.find(t.range_id))
             .set((
                 ranges::status.eq(status),
                 ranges::error.eq(error),
+                ranges::failures.eq(failures),
                 ranges::available_at.eq(Some(retry_at)),
                 ranges::locked_by.eq(None::<String>),
             ))
             .execute(conn)?;
-        if n == 0 {
-            return Ok(None);
-        }
         if give_up {
             settle_run_user(conn, t.run_user_id)?;
         }
@@ -683,6 +705,7 @@ pub fn retry_failed_range(conn: &mut PgConnection, range_id: i64) -> QueryResult
             .set((
                 ranges::status.eq("pending"),
                 ranges::attempts.eq(0),
+                ranges::failures.eq(0),
                 ranges::available_at.eq(None::<DateTime<Utc>>),
             ))
             .returning(ranges::run_user_id)

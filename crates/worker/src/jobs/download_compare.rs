@@ -95,9 +95,20 @@ async fn handle(
     };
 
     let holder = Holder::new(env.worker_id.clone(), format!("download-compare:{}", ru.id));
-    let lease = match env.acquire_browser(holder).await {
-        Ok(l) => l,
-        Err(SemaphoreError::Timeout { waited }) => {
+    // SIGTERM ends the wait: the job goes back to the queue for a worker
+    // that is staying, without opening a browser here.
+    let acquired = tokio::select! {
+        r = env.acquire_browser(holder) => Some(r),
+        () = env.shutdown_requested() => None,
+    };
+    let lease = match acquired {
+        None => {
+            info!("shutting down while waiting for a browser lease: job handed back");
+            requeue_same_attempt(env, &ru, attempt).await?;
+            return Ok(());
+        }
+        Some(Ok(l)) => l,
+        Some(Err(SemaphoreError::Timeout { waited })) => {
             info!(
                 waited_s = waited.as_secs(),
                 "no browser free in time; retrying later"
@@ -106,7 +117,7 @@ async fn handle(
             requeue_same_attempt(env, &ru, attempt).await?;
             return Ok(());
         }
-        Err(e) => return Err(e.into()),
+        Some(Err(e)) => return Err(e.into()),
     };
     let ctx = SessionContext {
         run_id: run.id,

@@ -46,13 +46,27 @@ async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow:
         return recheck_later(env, job).await;
     }
     let holder = Holder::new(env.worker_id.clone(), key.to_string());
-    let lease = match env.acquire_browser(holder).await {
-        Ok(l) => l,
-        Err(SemaphoreError::Timeout { .. }) => {
+    // SIGTERM ends the wait: a worker being replaced must not open a browser
+    // only to hand its range back.
+    let acquired = tokio::select! {
+        r = env.acquire_browser(holder) => Some(r),
+        () = env.shutdown_requested() => None,
+    };
+    let lease = match acquired {
+        None => {
+            info!("shutting down while waiting for a browser lease: job handed back");
+            return hand_back(env, job, Duration::ZERO).await;
+        }
+        Some(Ok(l)) => l,
+        Some(Err(SemaphoreError::Timeout { .. })) => {
             return hand_back(env, job, Duration::from_secs(30)).await
         }
-        Err(e) => return Err(e.into()),
+        Some(Err(e)) => return Err(e.into()),
     };
+    if env.shutting_down() {
+        let _ = lease.release().await;
+        return hand_back(env, job, Duration::ZERO).await;
+    }
     let Some((taken, lock)) = take_heaviest(env).await? else {
         let _ = lease.release().await;
         return recheck_later(env, job).await;
@@ -126,7 +140,12 @@ enum Stop {
     HandBack,
     /// Lease or lock lost, or a fenced write refused: another holder owns it.
     Abandon(&'static str),
-    Failed(PortalError),
+    /// A portal error that in-session retries did not cure; `progressed`:
+    /// this attempt reported at least one order first.
+    Failed {
+        error: PortalError,
+        progressed: bool,
+    },
 }
 
 async fn report(
@@ -161,7 +180,10 @@ async fn report(
                 .flatten()
         });
         match creds {
-            None => Stop::Failed(PortalError::InvalidCredentials),
+            None => Stop::Failed {
+                error: PortalError::InvalidCredentials,
+                progressed: false,
+            },
             Some((email, password)) => {
                 report_orders(env, lease, lock, t, &orders, &email, &password).await?
             }
@@ -183,7 +205,7 @@ async fn report(
         }
         Stop::HandBack => {
             let t2 = t.clone();
-            pipeline_release(env, t2, fence, None).await?;
+            pipeline_release(env, t2, fence, None, false).await?;
             info!("shutting down: range handed back");
             env.queues
                 .push_report_range(
@@ -199,11 +221,16 @@ async fn report(
             warn!(why, "abandoning range");
             replace_job(env, t).await?;
         }
-        Stop::Failed(e) => {
+        Stop::Failed {
+            error: e,
+            progressed,
+        } => {
             let permanent = !e.is_retryable();
             let t2 = t.clone();
-            let status = pipeline_release(env, t2, fence, Some((e.to_string(), permanent))).await?;
-            warn!(error = %e, status = ?status, attempts = t.attempts, "range attempt failed");
+            let status =
+                pipeline_release(env, t2, fence, Some((e.to_string(), permanent)), progressed)
+                    .await?;
+            warn!(error = %e, status = ?status, takes = t.attempts, progressed, "range attempt failed");
             if status == Some("pending") {
                 super::count_retry(ReportRange::KIND);
                 let delay = Duration::from_secs(env.settings.range_retry_secs);
@@ -243,6 +270,7 @@ async fn pipeline_release(
     t: TakenRange,
     fence: i64,
     error: Option<(String, bool)>,
+    progressed: bool,
 ) -> anyhow::Result<Option<&'static str>> {
     let retry_at = Utc::now()
         + chrono::Duration::seconds(if error.is_some() {
@@ -256,13 +284,14 @@ async fn pipeline_release(
                 Some((m, p)) => (Some(m.as_str()), *p),
                 None => (None, false),
             };
-            // A permanent error gives up at once; a transient one after the attempts.
+            // A permanent error gives up at once; a transient one after the
+            // budget of failures without progress.
             let max = if permanent {
                 0
             } else {
                 ReportRange::MAX_ATTEMPTS
             };
-            pipeline::release_range(c, &t, fence, msg, retry_at, max)
+            pipeline::release_range(c, &t, fence, msg, progressed, retry_at, max)
         })
         .await?;
     Ok(status)
@@ -295,7 +324,13 @@ async fn report_orders(
     };
     let mut session = match env.portal.login(email, password, &ctx).await {
         Ok(s) => s,
-        Err(e) => return Ok(Stop::Failed(e)),
+        Err(e) => {
+            // A login cut short because the lease was lost is not a failure.
+            return Ok(still_ours(lease, lock).unwrap_or(Stop::Failed {
+                error: e,
+                progressed: false,
+            }));
+        }
     };
     if let Some(id) = session.webdriver_session() {
         let _ = lease.set_webdriver_session(&id).await;
@@ -320,6 +355,7 @@ async fn report_in_session(
     let fence = lock.lock.fence;
     let mut unrecorded: Option<Filed> = None;
     let mut stop = Stop::Finished;
+    let mut progressed = false;
     for order in orders {
         if env.shutting_down() {
             stop = Stop::HandBack;
@@ -338,23 +374,10 @@ async fn report_in_session(
             stop = Stop::Abandon("fenced write refused");
             break;
         }
-        let receipt = match opened {
-            Ok(Some(already)) => already,
-            Ok(None) => {
-                if let Some(s) = still_ours(lease, lock) {
-                    stop = s;
-                    break;
-                }
-                match session.report(order).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        stop = Stop::Failed(e);
-                        break;
-                    }
-                }
-            }
-            Err(e) => {
-                stop = Stop::Failed(e);
+        let receipt = match file_order(env, lease, lock, session, order, opened).await {
+            Ok(r) => r,
+            Err(s) => {
+                stop = s;
                 break;
             }
         };
@@ -363,6 +386,10 @@ async fn report_in_session(
         metrics::counter!("reporter_orders_reported_total", "already_reported" => if receipt.already_reported { "true" } else { "false" })
             .increment(1);
         unrecorded = Some((order.clone(), receipt));
+        progressed = true;
+    }
+    if let Stop::Failed { progressed: p, .. } = &mut stop {
+        *p = progressed;
     }
     // Whatever stopped us, a filed report is recorded before anything else
     // happens to the range (the fence still decides whether it may be).
@@ -372,6 +399,60 @@ async fn report_in_session(
         stop = Stop::Abandon("fenced write refused");
     }
     Ok(stop)
+}
+
+/// How often a transient portal error is retried on the same order, in the
+/// same session, before the attempt fails (1 s, 2 s, 4 s apart).
+const IN_SESSION_RETRIES: u32 = 3;
+
+/// Files one order whose page `opened` shows: the receipt (new, or the one
+/// already on the page), or why to stop. Transient errors are retried in
+/// the same session with backoff, re-opening the order (whose page shows a
+/// report that did go through, so nothing is filed twice); the lease and
+/// lock are checked before every portal call, and an error while either is
+/// lost is an abandon, not a failure (another holder owns the range).
+async fn file_order(
+    env: &Arc<Environment>,
+    lease: &HeldLease,
+    lock: &KeptLock,
+    session: &mut dyn PortalSession,
+    order: &pipeline::StuckOrder,
+    opened: Result<Option<ReportReceipt>, PortalError>,
+) -> Result<ReportReceipt, Stop> {
+    let mut opened = opened;
+    let mut tries = 0;
+    loop {
+        let filed = match opened {
+            Ok(Some(already)) => Ok(already),
+            Ok(None) => {
+                if let Some(s) = still_ours(lease, lock) {
+                    return Err(s);
+                }
+                session.report(order).await
+            }
+            Err(e) => Err(e),
+        };
+        let e = match filed {
+            Ok(r) => return Ok(r),
+            Err(e) => e,
+        };
+        if let Some(s) = still_ours(lease, lock) {
+            return Err(s);
+        }
+        if !e.is_retryable() || tries >= IN_SESSION_RETRIES || env.shutting_down() {
+            return Err(Stop::Failed {
+                error: e,
+                progressed: false,
+            });
+        }
+        tries += 1;
+        warn!(error = %e, order.id = order.order_id, try_ = tries, "portal error; retrying the order in the same session");
+        tokio::time::sleep(Duration::from_secs(1 << (tries - 1))).await;
+        if let Some(s) = still_ours(lease, lock) {
+            return Err(s);
+        }
+        opened = session.open_order(order).await;
+    }
 }
 
 /// Writes the ledger row of a filed report, fenced; nothing to write is

@@ -41,6 +41,17 @@ async fn a_portal_failing_twice_then_succeeding_completes_the_run() {
         p.expected_reports(2, &[true])
     );
     assert_eq!(p.fake.stats().await.unwrap().duplicate_reports, 0);
+    // The report errors were retried on the same order in the same session:
+    // every range was taken once and none spent its retry budget.
+    {
+        use reporter_core::schema::reporter_ranges as r;
+        let takes: Vec<(i32, i32)> = r::table
+            .select((r::attempts, r::failures))
+            .load(&mut p.db.connect())
+            .unwrap();
+        assert!(!takes.is_empty());
+        assert!(takes.iter().all(|t| *t == (1, 0)), "{takes:?}");
+    }
     let metrics = http_get(&bind, "/metrics");
     for needle in [
         "reporter_orders_reported_total",

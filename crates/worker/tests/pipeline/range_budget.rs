@@ -1,0 +1,178 @@
+//! A range's retry budget is spent by failures that made no progress, not
+//! by takes: kills, pauses and rolling restarts alone never fail a range.
+//! And a worker told to stop while it waits for a browser hands its job
+//! back without opening one.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use diesel::prelude::*;
+use reporter_core::browser_semaphore::{BrowserSemaphore, Holder};
+use reporter_core::jobs::{ReportRange, RunOrigin};
+use reporter_core::models::{pipeline, slot};
+use reporter_core::schema::{reporter_ranges as ranges, reporter_run_users as ru};
+
+use crate::harness::*;
+
+/// A run of one customer with one pending range of 10 orders.
+fn one_range(p: &Pipeline) -> i64 {
+    let mut c = p.db.connect();
+    let date = d("2026-11-03");
+    let slot_id = slot::find_by_hour(&mut c, HOUR as i32).unwrap().unwrap().id;
+    let (run, _) = pipeline::create_run(
+        &mut c,
+        slot_id,
+        Pipeline::slot_instant(date),
+        date,
+        RunOrigin::Manual,
+        false,
+    )
+    .unwrap();
+    let run_user: i64 = ru::table
+        .filter(ru::run_id.eq(run.id))
+        .select(ru::id)
+        .first(&mut c)
+        .unwrap();
+    diesel::insert_into(ranges::table)
+        .values((
+            ranges::run_user_id.eq(run_user),
+            ranges::range_start.eq(1),
+            ranges::range_end.eq(10),
+            ranges::status.eq("pending"),
+        ))
+        .returning(ranges::id)
+        .get_result(&mut c)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progress_fail_a_range() {
+    let p = Pipeline::new(&[(100, 2, true)], &[]).await;
+    let id = one_range(&p);
+    let mut c = p.db.connect();
+    let mut fence = 0;
+    let mut take = |c: &mut PgConnection| {
+        fence += 1;
+        (
+            pipeline::take_range(c, id, fence, "w")
+                .unwrap()
+                .expect("taken"),
+            fence,
+        )
+    };
+    fn release(
+        c: &mut PgConnection,
+        t: &pipeline::TakenRange,
+        fence: i64,
+        error: Option<&str>,
+        progressed: bool,
+    ) -> &'static str {
+        let max = ReportRange::MAX_ATTEMPTS;
+        pipeline::release_range(c, t, fence, error, progressed, Utc::now(), max)
+            .unwrap()
+            .expect("our fence")
+    }
+    // A transient failure that reported nothing: 1 of 3.
+    let (t, f) = take(&mut c);
+    assert_eq!(release(&mut c, &t, f, Some("portal 502"), false), "pending");
+    // Killed mid-range (no release), taken over, paused past its lease and
+    // taken over again, then handed back on SIGTERM: none of it counts.
+    take(&mut c);
+    take(&mut c);
+    let (t, f) = take(&mut c);
+    assert_eq!(release(&mut c, &t, f, None, false), "pending");
+    // A second failure without progress: 2 of 3.
+    let (t, f) = take(&mut c);
+    assert_eq!(release(&mut c, &t, f, Some("portal 502"), false), "pending");
+    // A failure after reporting some orders ends the streak.
+    let (t, f) = take(&mut c);
+    assert_eq!(release(&mut c, &t, f, Some("portal 502"), true), "pending");
+    // Three failures in a row without progress fail it for good.
+    for want in ["pending", "pending", "failed"] {
+        let (t, f) = take(&mut c);
+        assert_eq!(release(&mut c, &t, f, Some("portal 502"), false), want);
+    }
+    let (attempts, failures, status): (i32, i32, String) = ranges::table
+        .find(id)
+        .select((ranges::attempts, ranges::failures, ranges::status))
+        .first(&mut c)
+        .unwrap();
+    assert_eq!((attempts, failures, status.as_str()), (9, 3, "failed"));
+    // An operator retry starts the budget again.
+    pipeline::retry_failed_range(&mut c, id).unwrap().unwrap();
+    let failures: i32 = ranges::table
+        .find(id)
+        .select(ranges::failures)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(failures, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_waiting_for_a_browser_exits_without_opening_one() {
+    let mut p = Pipeline::new(&[(100, 2, true)], &[("MAX_ACTIVE_SELENIUM", "1")]).await;
+    // Every browser place is taken (by the test) for as long as it wants.
+    let sem = BrowserSemaphore::new(p.redis.clone(), &p.prefix, 1, Duration::from_secs(4));
+    let held = sem
+        .acquire_held(
+            Holder::new("test", "holds the only place"),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    p.fake.set_day(1).await.unwrap();
+    let w = p.start_worker();
+    let date = d("2026-11-02");
+    p.trigger(date).await;
+    // The download-compare started (and is waiting for the place).
+    let dc_status = || -> Vec<String> {
+        ru::table
+            .select(ru::download_compare_status)
+            .load(&mut p.db.connect())
+            .unwrap()
+    };
+    let start = Instant::now();
+    while dc_status() != ["running"] {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the job never started: {}",
+            tail(&p.worker_log(w))
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    p.signal(w, "TERM");
+    // REPORTER_SELENIUM_SEMAPHORE_TTL (55 minutes) is how long the wait
+    // would last without the fix; a minute bounds a broken build only.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = p.workers[w].try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the worker kept waiting for a browser after SIGTERM: {}",
+            tail(&p.worker_log(w))
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        p.worker_log(w).contains("job handed back"),
+        "{}",
+        tail(&p.worker_log(w))
+    );
+    assert_eq!(
+        p.fake.stats().await.unwrap().logins,
+        0,
+        "no browser was opened"
+    );
+    assert_eq!(dc_status(), ["pending"], "handed back for another worker");
+    // The job went back to the queue: a worker that stays finishes the run.
+    held.release().await.unwrap();
+    p.start_worker();
+    assert_eq!(
+        p.wait_finished(date, Duration::from_secs(90)).await,
+        "completed"
+    );
+}
