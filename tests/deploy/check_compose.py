@@ -84,7 +84,9 @@ def check_compose(name, env):
 
     api = services["api"]
     api_hc = api["healthcheck"]
-    check("/api/v1/healthz" in " ".join(map(str, api_hc["test"])), f"{name}: api healthcheck hits /api/v1/healthz")
+    # Readiness, not fleet health: a beat or worker outage must not mark the
+    # API container unhealthy (deploys and rollbacks wait on it).
+    check("/api/v1/readyz" in " ".join(map(str, api_hc["test"])), f"{name}: api healthcheck hits /api/v1/readyz")
     check((seconds(api_hc["interval"]), seconds(api_hc["timeout"]), seconds(api_hc["start_period"]), api_hc["retries"])
           == (30, 5, 10, 5), f"{name}: api healthcheck matches the Dockerfile (30s, 5s, 10s, 5)")
     check(all(str(p).endswith(":8000") and str(p).startswith("${API_PUBLISH") for p in api.get("ports", [])),
@@ -193,8 +195,8 @@ for b in ("reporter-api", "reporter-worker", "reporter-beat", "reporterctl", "po
     check(b in df, f"image holds {b}")
 hc = re.search(r"^HEALTHCHECK (.*)$", re.sub(r"\\\n\s*", " ", df), re.M)
 check(hc and all(x in hc.group(1) for x in ("--interval=30s", "--timeout=5s", "--start-period=10s", "--retries=5"))
-      and "curl" in hc.group(1) and "/api/v1/healthz" in hc.group(1),
-      "HEALTHCHECK: curl /api/v1/healthz, 30s/5s/10s/5")
+      and "curl" in hc.group(1) and "/api/v1/readyz" in hc.group(1),
+      "HEALTHCHECK: curl /api/v1/readyz, 30s/5s/10s/5")
 leaky = [l for l in lines if re.match(r"(?i)(ENV|ARG)\s", l) and SECRET_NAME.search(l.split()[1].split("=")[0])]
 check(not leaky, "no secret in ENV/ARG layers", "; ".join(leaky))
 check(not re.search(r"(?i)COPY\s+[^\n]*\.env\b", df), "no .env copied into the image")

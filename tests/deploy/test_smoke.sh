@@ -12,7 +12,7 @@ if ! pg_up || ! redis_up; then
   not_ok "PostgreSQL ($PG_ADMIN_URL) and Redis ($REDIS_TEST_URL) must be running"
   finish
 fi
-if ! ensure_bins reporter-api reporterctl reporter-worker; then
+if ! ensure_bins reporter-api reporterctl reporter-worker reporter-beat; then
   not_ok "reporter-api and reporterctl are not built and cargo build --bins failed"
   finish
 fi
@@ -25,6 +25,7 @@ API_PID=''
 cleanup() {
   if [ -n "$API_PID" ]; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
   if [ -n "${WORKER_PID:-}" ]; then kill "$WORKER_PID" 2>/dev/null || true; wait "$WORKER_PID" 2>/dev/null || true; fi
+  if [ -n "${BEAT_PID:-}" ]; then kill "$BEAT_PID" 2>/dev/null || true; wait "$BEAT_PID" 2>/dev/null || true; fi
   drop_db "$DB"
   redis-cli -u "$REDIS_TEST_URL" --scan --pattern "rdt-smoke-${ID}*" 2>/dev/null \
     | xargs -r redis-cli -u "$REDIS_TEST_URL" del >/dev/null 2>&1 || true
@@ -51,9 +52,12 @@ check "reporterctl user create makes the smoke account" test "$rc" -eq 0
 
 "$BIN_DIR/reporter-api" >"$WORK/api.log" 2>&1 &
 API_PID=$!
-# A worker too, as in production: healthz is only "healthy" with a live fleet.
+# A worker and a beat too, as in production: healthz is only "healthy" with
+# a live worker and a recent schedule reconcile (beat's first is at start).
 REPORTER_PORTAL_DRIVER=fake "$BIN_DIR/reporter-worker" >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
+"$BIN_DIR/reporter-beat" >"$WORK/beat.log" 2>&1 &
+BEAT_PID=$!
 BASE="http://127.0.0.1:$PORT"
 up=0
 for _ in $(seq 1 150); do
