@@ -173,6 +173,16 @@ impl Environment {
         })
     }
 
+    /// The adapter's check before each of its own retries (see
+    /// [`crate::portal::StillHeld`]); no Redis call.
+    pub fn still_held(
+        &self,
+        lease: &reporter_core::browser_semaphore::HeldLease,
+    ) -> crate::portal::StillHeld {
+        let watch = lease.watch();
+        crate::portal::StillHeld::new(move || !watch.is_lost())
+    }
+
     pub fn doing(&self, job: &str, what: String) {
         self.current
             .lock()

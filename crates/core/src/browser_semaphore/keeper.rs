@@ -63,6 +63,12 @@ impl HeldLease {
         self.state.is_lost()
     }
 
+    /// A cheap, cloneable view of [`Self::is_lost`] for code that must stop
+    /// once the lease is gone but does not own it (the browser adapter).
+    pub fn watch(&self) -> LeaseWatch {
+        LeaseWatch(self.state.clone())
+    }
+
     /// For `?` before every portal action.
     pub fn ensure_held(&self) -> Result<(), SemaphoreError> {
         if self.is_lost() {
@@ -133,6 +139,16 @@ impl Drop for HeldLease {
                 }
             });
         }
+    }
+}
+
+/// See [`HeldLease::watch`].
+#[derive(Clone)]
+pub struct LeaseWatch(Arc<State>);
+
+impl LeaseWatch {
+    pub fn is_lost(&self) -> bool {
+        self.0.is_lost()
     }
 }
 

@@ -81,7 +81,7 @@ use redis::{AsyncConnectionConfig, RedisError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use keeper::HeldLease;
+pub use keeper::{HeldLease, LeaseWatch};
 
 /// Default bounds of the jittered poll interval while waiting for a place:
 /// short enough to notice a freed place promptly, jittered so that waiters

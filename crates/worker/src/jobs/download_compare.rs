@@ -125,6 +125,7 @@ async fn handle(
         range_id: None,
         on_browser_starting: env.record_browser_tag_on(&lease),
         on_browser_started: env.record_browser_on(&lease),
+        still_held: env.still_held(&lease),
     };
     let export = fetch_export(env, &lease, &email, &password, &ctx).await;
     let _ = lease.release().await;

@@ -321,6 +321,7 @@ async fn report_orders(
         range_id: Some(t.range_id),
         on_browser_starting: env.record_browser_tag_on(lease),
         on_browser_started: env.record_browser_on(lease),
+        still_held: env.still_held(lease),
     };
     let mut session = match env.portal.login(email, password, &ctx).await {
         Ok(s) => s,

@@ -56,6 +56,47 @@ pub struct SessionContext {
     /// Told the browser's session id as soon as the browser exists, before
     /// logging in, so a worker killed mid-login leaves a reapable record.
     pub on_browser_started: BrowserStarted,
+    /// Asked before every retry inside the adapter: once the browser lease
+    /// is lost (a worker resumed after a pause past its lease), the reaper
+    /// may have ended this browser and another worker owns the work, so no
+    /// further portal call is made.
+    pub still_held: StillHeld,
+}
+
+/// Whether the session's browser lease is still ours; always true when not
+/// set (tools and tests without a semaphore).
+#[derive(Clone, Default)]
+pub struct StillHeld(Option<std::sync::Arc<dyn Fn() -> bool + Send + Sync>>);
+
+impl StillHeld {
+    pub fn new(f: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        StillHeld(Some(std::sync::Arc::new(f)))
+    }
+
+    pub fn held(&self) -> bool {
+        self.0.as_ref().is_none_or(|f| f())
+    }
+
+    /// `Err` to end a retry loop once the lease is gone.
+    pub fn ensure(&self, what: &str) -> Result<(), PortalError> {
+        if self.held() {
+            Ok(())
+        } else {
+            Err(PortalError::Transient(format!(
+                "{what}: browser lease lost; no more portal calls"
+            )))
+        }
+    }
+}
+
+impl std::fmt::Debug for StillHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "StillHeld(set)"
+        } else {
+            "StillHeld(none)"
+        })
+    }
 }
 
 /// An async callback for the tag of a browser about to be started; `true`

@@ -587,7 +587,13 @@ impl WebDriverSession {
     }
 
     async fn login_with_retries(&self) -> Result<(), PortalError> {
-        retry(self.opts.page_attempts, "login", || self.login_once()).await
+        retry(
+            self.opts.page_attempts,
+            "login",
+            &self.ctx.still_held,
+            || self.login_once(),
+        )
+        .await
     }
 
     /// The export link's URL and the orders page's URL, from the orders
@@ -813,6 +819,7 @@ impl WebDriverSession {
             match step().await {
                 Ok(v) => return Ok(v),
                 Err(Step::LoggedOut) if !relogged => {
+                    self.ctx.still_held.ensure(what)?;
                     info!(what, "portal session expired; logging in again");
                     relogged = true;
                     self.login_with_retries().await?;
@@ -825,6 +832,7 @@ impl WebDriverSession {
                 Err(Step::Portal(e)) if e.is_retryable() && attempt < self.opts.page_attempts => {
                     debug!(what, attempt, error = %e, "retrying");
                     tokio::time::sleep(backoff(attempt)).await;
+                    self.ctx.still_held.ensure(what)?;
                     attempt += 1;
                 }
                 Err(Step::Portal(e)) => return Err(e),
@@ -886,7 +894,14 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200 * u64::from(attempt))
 }
 
-async fn retry<F, Fut>(attempts: u32, what: &str, mut f: F) -> Result<(), PortalError>
+/// Runs `f` until it succeeds, fails for good or has had `attempts`; a
+/// retry is made only while `held` (the browser lease is still ours).
+async fn retry<F, Fut>(
+    attempts: u32,
+    what: &str,
+    held: &super::StillHeld,
+    mut f: F,
+) -> Result<(), PortalError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), PortalError>>,
@@ -897,6 +912,7 @@ where
             Err(e) if e.is_retryable() && attempt < attempts => {
                 debug!(what, attempt, error = %e, "retrying");
                 tokio::time::sleep(backoff(attempt)).await;
+                held.ensure(what)?;
                 attempt += 1;
             }
             r => return r,
@@ -997,6 +1013,47 @@ mod tests {
         assert_eq!(tagged_sessions(&empty), Some(vec![]));
         let grid = serde_json::json!({"value": {"error": "unknown command", "message": "…"}});
         assert_eq!(tagged_sessions(&grid), None);
+    }
+
+    /// A worker paused past its lease and resumed mid-backoff makes no
+    /// further portal call: the reaper may have ended its browser and
+    /// another worker owns the work.
+    #[tokio::test]
+    async fn no_retry_once_the_lease_is_lost() {
+        use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+        use std::sync::Arc;
+        let lost = Arc::new(AtomicBool::new(false));
+        let calls = Arc::new(AtomicU32::new(0));
+        let held = {
+            let lost = lost.clone();
+            crate::portal::StillHeld::new(move || !lost.load(Ordering::SeqCst))
+        };
+        let r = retry(4, "login", &held, || {
+            let (lost, calls) = (lost.clone(), calls.clone());
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                // The lease is lost while this call fails (e.g. SIGSTOP).
+                lost.store(true, Ordering::SeqCst);
+                Err(PortalError::Transient("invalid session id".into()))
+            }
+        })
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(r.unwrap_err().to_string().contains("browser lease lost"));
+        // While held, transient errors are retried up to the attempts.
+        lost.store(false, Ordering::SeqCst);
+        calls.store(0, Ordering::SeqCst);
+        let always = crate::portal::StillHeld::default();
+        let r = retry(3, "login", &always, || {
+            let calls = calls.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(PortalError::Transient("502".into()))
+            }
+        })
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(r.is_err());
     }
 
     #[test]
