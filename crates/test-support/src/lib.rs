@@ -64,11 +64,18 @@ pub const TEST_CREDENTIALS_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd
 pub struct TestDb {
     pub url: String,
     name: String,
+    admin: String,
 }
 
 impl TestDb {
     pub fn new() -> Self {
-        let admin = admin_database_url();
+        Self::on(&admin_database_url())
+    }
+
+    /// On another server (e.g. a test's own cluster it restarts), given its
+    /// admin URL.
+    pub fn on(admin: &str) -> Self {
+        let admin = admin.to_string();
         let template = ensure_template(&admin);
         let name = format!("reporter_t_{}", uuid::Uuid::new_v4().simple());
         let mut conn =
@@ -79,6 +86,7 @@ impl TestDb {
         TestDb {
             url: replace_db_name(&admin, &name),
             name,
+            admin,
         }
     }
 
@@ -122,7 +130,7 @@ impl Default for TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Ok(mut conn) = PgConnection::establish(&admin_database_url()) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin) {
             let _ = diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name

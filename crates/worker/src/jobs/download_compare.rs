@@ -17,7 +17,44 @@ use crate::portal::{PortalError, SessionContext};
 /// How long a job that found no free browser waits before trying again.
 const NO_BROWSER_RETRY: Duration = Duration::from_secs(30);
 
+/// How soon a job that failed on infrastructure (database or Redis) runs
+/// again.
+const INFRA_RETRY: Duration = Duration::from_secs(5);
+
 pub async fn run(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {
+    let shared: Arc<Environment> = (*env).clone();
+    let again = job.clone();
+    let r = run_once(job, env).await;
+    if r.is_ok() {
+        return r;
+    }
+    // The run-user may be left `running` with no job (the sweep only takes
+    // `pending` ones): the same attempt goes back to the queue under a key
+    // of its own, one job in place of this one. Only if that push fails too
+    // does apalis retry this job.
+    let key = format!(
+        "download-compare:{}:{}:infra:{}",
+        again.run_user_id,
+        again.attempt,
+        chrono::Utc::now().timestamp_micros()
+    );
+    match shared
+        .queues
+        .push_download_compare_keyed(again, INFRA_RETRY, key)
+        .await
+    {
+        Ok(()) => {
+            warn!("download-compare failed on infrastructure; pushed again");
+            Ok(())
+        }
+        Err(e) => {
+            warn!(error = %e, "could not push the download-compare again");
+            r
+        }
+    }
+}
+
+async fn run_once(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {
     let ru_id = job.run_user_id;
     let loaded = env
         .db(move |c| pipeline::load_run_user(c, ru_id))

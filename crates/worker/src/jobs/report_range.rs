@@ -31,7 +31,19 @@ pub async fn run(job: ReportRange, env: Data<Arc<Environment>>) -> Result<(), Bo
     let r = handle(&env, &job, &key).await;
     env.done(&key);
     super::count_outcome(ReportRange::KIND, r.is_ok());
-    r.map_err(|e| super::abort("report-range", e))
+    let Err(e) = r else { return Ok(()) };
+    let e = super::abort("report-range", e);
+    // A database or Redis error may strike anywhere in the job, leaving the
+    // range it held (or would have taken) without a job: one replacement
+    // takes this one's place (surplus jobs find nothing and end). Only if
+    // that push fails too does apalis retry this job.
+    match hand_back(&env, &job, RECHECK).await {
+        Ok(()) => Ok(()),
+        Err(push) => {
+            warn!(error = %push, "could not push a replacement report-range job");
+            Err(e)
+        }
+    }
 }
 
 async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow::Result<()> {
@@ -96,9 +108,12 @@ async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow:
     lock.release(&env.range_locks).await;
     let _ = lease.release().await;
     async {
-        match outcome {
-            Ok(()) => {}
-            Err(e) => warn!(error = %e, "range ended with an error"),
+        if let Err(e) = outcome {
+            // A database or Redis error mid-range leaves it `processing`
+            // with no job: a replacement takes it over (with a newer fence)
+            // once the lock expires, whatever happens to this job next.
+            warn!(error = %e, "range ended with an error; a replacement job will take it over");
+            replace_job(env, &taken).await?;
         }
         crate::jobs::download_compare::finish_run(env, taken.run_id).await
     }

@@ -34,7 +34,16 @@ impl Pipeline {
         extra_env: &[(&str, &str)],
         redis_url: &str,
     ) -> Self {
-        let db = TestDb::new();
+        Self::on(accounts, extra_env, redis_url, TestDb::new()).await
+    }
+
+    /// On a database (and Redis) of the test's own.
+    pub async fn on(
+        accounts: &[(u32, u32, bool)],
+        extra_env: &[(&str, &str)],
+        redis_url: &str,
+        db: TestDb,
+    ) -> Self {
         let prefix = unique_prefix();
         let redis = reporter_core::redis_conn::connect(redis_url).await.unwrap();
         let fake = FakePortal::new(redis.clone(), &prefix);
