@@ -75,19 +75,20 @@ async fn refresh_gauges(state: &AppState) {
             gauge!("reporter_runs", "status" => status).set(n as f64);
         }
     }
+    let now = chrono::Utc::now();
     let schedule = state
-        .db(|c| {
+        .db(move |c| {
             let st = reporter_core::schedule::store::current_state(c)?;
             let missed = reporter_core::schedule::store::missed_total(c)?;
-            let paused = reporter_core::schedule::store::pause_rows(c, Some(chrono::Utc::now()))?
+            let paused = reporter_core::schedule::store::pause_rows(c, Some(now))?
                 .iter()
-                .filter(|p| p.active_at(chrono::Utc::now()))
+                .filter(|p| p.active_at(now))
                 .count();
             Ok((st, missed, paused))
         })
         .await;
     if let Ok((st, missed, paused)) = schedule {
-        let beat = reporter_core::schedule::beat_health(&st, chrono::Utc::now());
+        let beat = reporter_core::schedule::beat_health(&st, now);
         if let Some(secs) = beat.seconds_since_reconcile {
             gauge!("reporter_schedule_seconds_since_reconcile").set(secs as f64);
         }

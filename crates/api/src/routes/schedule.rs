@@ -15,12 +15,17 @@ use crate::auth::AdminUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
+/// Who is acting, as recorded on pauses and backfills.
+fn actor(admin: &AdminUser) -> String {
+    format!("admin:{}", admin.0.user_id)
+}
+
 fn scheduler(state: &AppState, admin: &AdminUser) -> Scheduler {
     Scheduler {
         pool: state.pool.clone(),
         tz: state.settings.timezone,
         catch_up: state.settings.beat_catch_up,
-        by: format!("admin:{}", admin.0.user_id),
+        by: actor(admin),
     }
 }
 
@@ -123,7 +128,7 @@ pub async fn pause(
             "La nota admite hasta 200 caracteres",
         ));
     }
-    let by = format!("admin:{}", admin.0.user_id);
+    let by = actor(&admin);
     let row = state
         .db(move |c| Ok(store::pause(c, h, now, until, &note, &by)?))
         .await?;

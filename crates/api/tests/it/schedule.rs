@@ -17,6 +17,20 @@ fn bogota() -> chrono_tz::Tz {
     "America/Bogota".parse().unwrap()
 }
 
+/// `user` reserves `hour` (a small customer); the 201 body.
+async fn reserve(app: &TestApp, user: &TestUser, hour: i32) -> serde_json::Value {
+    let (s, r) = app
+        .call(
+            Method::POST,
+            "/api/reporter/reservations/",
+            Some(&user.token),
+            Some(json!({"slot_id": app.slot_id(hour), "monthly_orders_estimate": 100})),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    r
+}
+
 #[tokio::test]
 async fn schedule_endpoints_are_for_admins_and_reject_bad_input_changing_nothing() {
     let app = TestApp::spawn().await;
@@ -92,15 +106,7 @@ async fn an_admin_pauses_and_resumes_an_hour_and_sees_missed_hours() {
     let app = TestApp::spawn().await;
     let admin = app.create_user("admin@example.com", 0, true);
     let ana = app.create_user("ana@example.com", 0, false);
-    let (s, r) = app
-        .call(
-            Method::POST,
-            "/api/reporter/reservations/",
-            Some(&ana.token),
-            Some(json!({"slot_id": app.slot_id(10), "monthly_orders_estimate": 100})),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
+    reserve(&app, &ana, 10).await;
     let (s, p) = app
         .call(
             Method::POST,
@@ -201,15 +207,7 @@ async fn the_window_cannot_be_narrowed_past_existing_reservations() {
     let app = TestApp::spawn().await;
     let admin = app.create_user("admin@example.com", 0, true);
     let ana = app.create_user("ana@example.com", 0, false);
-    let (s, _) = app
-        .call(
-            Method::POST,
-            "/api/reporter/reservations/",
-            Some(&ana.token),
-            Some(json!({"slot_id": app.slot_id(16), "monthly_orders_estimate": 100})),
-        )
-        .await;
-    assert_eq!(s, 201);
+    reserve(&app, &ana, 16).await;
     let config = "/api/reporter/admin/config/";
     let (s, b) = app
         .call(
@@ -245,15 +243,7 @@ async fn the_window_cannot_be_narrowed_past_existing_reservations() {
 async fn reservations_say_when_their_first_run_is() {
     let app = TestApp::spawn().await;
     let ana = app.create_user("ana@example.com", 0, false);
-    let (s, r) = app
-        .call(
-            Method::POST,
-            "/api/reporter/reservations/",
-            Some(&ana.token),
-            Some(json!({"slot_id": app.slot_id(12), "monthly_orders_estimate": 100})),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
+    let r = reserve(&app, &ana, 12).await;
     let next: chrono::DateTime<Utc> = r["next_run_at"].as_str().unwrap().parse().unwrap();
     assert!(
         next > Utc::now() && next <= Utc::now() + Duration::hours(24),

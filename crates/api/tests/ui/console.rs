@@ -53,6 +53,28 @@ fn seed_failed_range(ui: &Ui, user_id: i64) -> (i64, i64) {
     (run_id, range)
 }
 
+/// The stats of the queue whose name contains `kind`, and all of them.
+async fn queued(
+    ui: &Ui,
+    kind: &str,
+) -> (
+    reporter_core::jobs::QueueStats,
+    Vec<reporter_core::jobs::QueueStats>,
+) {
+    let mut conn = reporter_core::redis_conn::connect(&test_support::redis_url())
+        .await
+        .unwrap();
+    let queues = reporter_core::jobs::queue_stats(&mut conn, &ui.prefix)
+        .await
+        .unwrap();
+    let q = queues
+        .iter()
+        .find(|q| q.queue.contains(kind))
+        .unwrap_or_else(|| panic!("{kind} queue in {queues:?}"))
+        .clone();
+    (q, queues)
+}
+
 /// The smallest valid PNG: one white pixel.
 const PIXEL_PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
@@ -128,16 +150,7 @@ async fn an_operator_retries_a_failed_range_and_clears_the_semaphore() {
         .first(&mut ui.conn())
         .unwrap();
     assert_eq!(status, "pending");
-    let mut conn = reporter_core::redis_conn::connect(&test_support::redis_url())
-        .await
-        .unwrap();
-    let queues = reporter_core::jobs::queue_stats(&mut conn, &ui.prefix)
-        .await
-        .unwrap();
-    let rr = queues
-        .iter()
-        .find(|q| q.queue.contains("report"))
-        .expect("report-range queue");
+    let (rr, queues) = queued(&ui, "report").await;
     assert!(
         rr.waiting + rr.scheduled >= 1,
         "the retry queued a job: {queues:?}"
@@ -215,16 +228,7 @@ async fn an_operator_sees_late_missed_and_paused_hours_backfills_and_pauses() {
     click(&d, &format!("{row} button.backfill")).await;
     confirm(&d).await;
     wait_text(&d, "#toast", "en cola").await;
-    let mut conn = reporter_core::redis_conn::connect(&test_support::redis_url())
-        .await
-        .unwrap();
-    let queues = reporter_core::jobs::queue_stats(&mut conn, &ui.prefix)
-        .await
-        .unwrap();
-    let ps = queues
-        .iter()
-        .find(|q| q.queue.contains("process-slot"))
-        .expect("process-slot queue");
+    let (ps, queues) = queued(&ui, "process-slot").await;
     assert_eq!(ps.waiting + ps.scheduled, 1, "{queues:?}");
     // A worker made the run: the row says it was recovered.
     diesel::insert_into(reporter_runs::table)

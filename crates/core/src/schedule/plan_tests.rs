@@ -65,6 +65,17 @@ impl World {
         })
     }
 
+    /// The 8 days before [`day`] ran their 09:00–11:00 normally.
+    fn ran_the_days_before(&mut self) {
+        let before = occurrences(
+            self.tz,
+            day() - Duration::days(8),
+            day() - Duration::days(1),
+            9..12u8,
+        );
+        self.runs.extend(before.iter().map(|o| o.scheduled_at));
+    }
+
     /// One reconcile whose pushes all land and become runs.
     fn tick(&mut self, now: DateTime<Utc>) -> Plan {
         let p = self.plan(now);
@@ -84,16 +95,7 @@ fn hours(due: &[Due]) -> Vec<(u8, bool)> {
 fn beat_down_from_0855_to_1110_catches_up_three_hours_two_late() {
     let mut w = World::new(CatchUp::RestOfDay);
     // The days before ran normally.
-    w.runs.extend(
-        occurrences(
-            w.tz,
-            day() - Duration::days(8),
-            day() - Duration::days(1),
-            9..12u8,
-        )
-        .iter()
-        .map(|o| o.scheduled_at),
-    );
+    w.ran_the_days_before();
     assert!(w.tick(at("08:55")).due.is_empty());
     let p = w.tick(at("11:10"));
     assert_eq!(hours(&p.due), vec![(9, true), (10, true), (11, false)]);
@@ -122,16 +124,7 @@ fn a_failed_push_is_due_again_a_minute_later() {
 #[test]
 fn out_of_the_window_means_recorded_missed_once_and_never_run() {
     let mut w = World::new(CatchUp::Minutes(30));
-    w.runs.extend(
-        occurrences(
-            w.tz,
-            day() - Duration::days(8),
-            day() - Duration::days(1),
-            9..12u8,
-        )
-        .iter()
-        .map(|o| o.scheduled_at),
-    );
+    w.ran_the_days_before();
     w.tick(at("09:00"));
     let p = w.tick(at("10:45"));
     assert!(p.due.is_empty());
@@ -146,16 +139,7 @@ fn out_of_the_window_means_recorded_missed_once_and_never_run() {
 #[test]
 fn rest_of_day_serves_until_midnight_then_records_missed() {
     let mut w = World::new(CatchUp::RestOfDay);
-    w.runs.extend(
-        occurrences(
-            w.tz,
-            day() - Duration::days(8),
-            day() - Duration::days(1),
-            9..12u8,
-        )
-        .iter()
-        .map(|o| o.scheduled_at),
-    );
+    w.ran_the_days_before();
     assert_eq!(w.plan(at("23:59")).due.len(), 3);
     let next_day = at("00:10") + Duration::days(1);
     let p = w.tick(next_day);
@@ -172,16 +156,7 @@ fn rest_of_day_serves_until_midnight_then_records_missed() {
 #[test]
 fn paused_hours_are_neither_run_nor_missed_even_after_the_pause_ends() {
     let mut w = World::new(CatchUp::RestOfDay);
-    w.runs.extend(
-        occurrences(
-            w.tz,
-            day() - Duration::days(8),
-            day() - Duration::days(1),
-            9..12u8,
-        )
-        .iter()
-        .map(|o| o.scheduled_at),
-    );
+    w.ran_the_days_before();
     w.pauses.push(Pause {
         hour: Some(10),
         from: at("08:00"),
@@ -234,16 +209,7 @@ fn hours_without_reservations_get_no_run_and_are_not_missed() {
 #[test]
 fn the_current_window_decides_which_hours_are_owed() {
     let mut w = World::new(CatchUp::RestOfDay);
-    w.runs.extend(
-        occurrences(
-            w.tz,
-            day() - Duration::days(8),
-            day() - Duration::days(1),
-            9..12u8,
-        )
-        .iter()
-        .map(|o| o.scheduled_at),
-    );
+    w.ran_the_days_before();
     w.tick(at("09:01"));
     // An admin narrows the window to 06–10 at 09:30: 10:00 and 11:00 are no
     // longer schedule hours (neither run nor missed) ...
@@ -260,16 +226,7 @@ fn the_current_window_decides_which_hours_are_owed() {
 #[test]
 fn clock_jumps_neither_double_nor_lose_hours() {
     let mut w = World::new(CatchUp::RestOfDay);
-    w.runs.extend(
-        occurrences(
-            w.tz,
-            day() - Duration::days(8),
-            day() - Duration::days(1),
-            9..12u8,
-        )
-        .iter()
-        .map(|o| o.scheduled_at),
-    );
+    w.ran_the_days_before();
     assert_eq!(hours(&w.tick(at("09:00")).due), vec![(9, false)]);
     // Back an hour: 09:00 already ran, nothing is due, nothing missed.
     assert_eq!(w.tick(at("08:00")), Plan::default());

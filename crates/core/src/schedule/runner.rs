@@ -334,11 +334,7 @@ pub fn overview(
         .into_iter()
         .filter(|o| o.scheduled_at > now && o.scheduled_at <= now + Duration::hours(24))
         .filter_map(|o| {
-            let n = snap
-                .reservations
-                .iter()
-                .filter(|(h, _)| *h == o.hour)
-                .count();
+            let n = reservations_at(&snap.reservations, &o);
             (n > 0).then(|| UpcomingHour {
                 scheduled_at: o.scheduled_at,
                 business_date: o.business_date,

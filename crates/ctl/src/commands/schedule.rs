@@ -51,12 +51,14 @@ fn scheduler(settings: &Settings) -> Scheduler {
         pool: reporter_core::db::build_pool_lazy(settings.database_url(), 2),
         tz: settings.timezone,
         catch_up: settings.beat_catch_up,
-        by: format!("reporterctl@{}", whoami()),
+        by: actor(),
     }
 }
 
-fn whoami() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+/// Who is acting, as recorded on pauses and missed hours.
+fn actor() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    format!("reporterctl@{user}")
 }
 
 /// RFC 3339, or a wall-clock `YYYY-MM-DDTHH:MM[:SS]` (or with a space) in
@@ -165,7 +167,7 @@ pub fn show(settings: &Settings, json: bool) -> anyhow::Result<()> {
 
 pub fn run(settings: &Settings, action: ScheduleAction) -> anyhow::Result<()> {
     let now = Utc::now();
-    let by = format!("reporterctl@{}", whoami());
+    let by = actor();
     let mut conn = super::connect(settings)?;
     match action {
         ScheduleAction::Pause { hour, until, note } => {

@@ -8,7 +8,7 @@ use reporter_core::jobs::{DownloadCompare, ReportRange, RunOrigin};
 use reporter_core::models::pipeline;
 use reporter_core::models::user;
 use reporter_core::progress;
-use reporter_core::schedule::business_date;
+use reporter_core::schedule::business_date as date_of;
 use tracing::{info, info_span, warn, Instrument};
 
 use crate::environment::Environment;
@@ -173,11 +173,11 @@ async fn handle(
             let tz = env.settings.timezone;
             let business_date = run
                 .business_date
-                .unwrap_or_else(|| business_date(run.scheduled_at, tz));
+                .unwrap_or_else(|| date_of(run.scheduled_at, tz));
             // A backfill of a past day downloads today's orders: keep them
             // out of later compares (see store_and_compare).
             let baseline = run.origin != RunOrigin::Backfill.as_str()
-                || business_date >= reporter_core::schedule::business_date(chrono::Utc::now(), tz);
+                || business_date >= date_of(chrono::Utc::now(), tz);
             let size = env.settings.range_size as usize;
             let ru2 = ru.clone();
             let outcome = env

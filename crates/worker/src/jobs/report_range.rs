@@ -110,10 +110,12 @@ async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow:
     async {
         if let Err(e) = outcome {
             // A database or Redis error mid-range leaves it `processing`
-            // with no job: a replacement takes it over (with a newer fence)
-            // once the lock expires, whatever happens to this job next.
+            // with no job: a replacement takes it over (with a newer fence).
+            // The run cannot be finished while this range is open; the
+            // replacement finishes it, so this job ends here (a failure of
+            // its own past this point would push a second replacement).
             warn!(error = %e, "range ended with an error; a replacement job will take it over");
-            replace_job(env, &taken).await?;
+            return replace_job(env, &taken).await;
         }
         crate::jobs::download_compare::finish_run(env, taken.run_id).await
     }

@@ -128,8 +128,22 @@ async fn a_beat_started_while_redis_is_down_enqueues_the_hour_once_redis_is_back
     reserved_long_ago(&p);
     redis.stop();
     let mut beat = spawn_beat(&p);
-    // Beat's first reconciles find the hour due and cannot push it.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Beat's first reconcile finds the hour due, cannot push it and says so.
+    let start = Instant::now();
+    loop {
+        let failed: Option<String> = reporter_schedule_state::table
+            .select(reporter_schedule_state::last_error)
+            .first(&mut p.db.connect())
+            .unwrap();
+        if failed.is_some() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "beat never tried to push"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(runs(&p).is_empty());
     redis.spawn();
     p.start_worker();

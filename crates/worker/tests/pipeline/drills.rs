@@ -5,28 +5,6 @@ use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
-async fn wait_for_reports(p: &Pipeline, at_least: i64) {
-    let start = Instant::now();
-    while p.ledger_count() < at_least {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "reports did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn baseline(p: &Pipeline) {
-    p.fake.set_day(1).await.unwrap();
-    p.trigger(d("2026-11-02")).await;
-    assert_eq!(
-        p.wait_finished(d("2026-11-02"), Duration::from_secs(60))
-            .await,
-        "completed"
-    );
-    p.fake.set_day(2).await.unwrap();
-}
-
 /// Reports slow enough (15 ms) to stop a worker mid-range; `workers`
 /// started, the baseline day run, day 2 triggered.
 async fn day_two_in_progress(accounts: &[(u32, u32, bool)], workers: usize) -> Pipeline {
@@ -37,7 +15,7 @@ async fn day_two_in_progress(accounts: &[(u32, u32, bool)], workers: usize) -> P
     for _ in 0..workers {
         p.start_worker();
     }
-    baseline(&p).await;
+    p.baseline().await;
     p.trigger(d("2026-11-03")).await;
     p
 }
@@ -54,7 +32,7 @@ async fn assert_exactly_once(p: &Pipeline, good: &[bool]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_drill_sigkill_mid_range_loses_nothing_and_capacity_comes_back() {
     let mut p = day_two_in_progress(&[(600, 2, true), (400, 2, true)], 2).await;
-    wait_for_reports(&p, 60).await;
+    p.wait_for_reports(60).await;
     p.signal(0, "KILL");
     let _ = p.workers[0].wait();
     assert_eq!(
@@ -85,7 +63,7 @@ async fn kill_drill_sigkill_mid_range_loses_nothing_and_capacity_comes_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drill_worker_exits_cleanly_and_another_finishes_the_run() {
     let mut p = day_two_in_progress(&[(600, 2, true)], 1).await;
-    wait_for_reports(&p, 30).await;
+    p.wait_for_reports(30).await;
     p.signal(0, "TERM");
     let start = Instant::now();
     let status = loop {
@@ -119,7 +97,7 @@ async fn sigterm_drill_worker_exits_cleanly_and_another_finishes_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_drill_a_stopped_lease_holder_cannot_report_twice_after_resuming() {
     let p = day_two_in_progress(&[(600, 2, true), (300, 2, true)], 2).await;
-    wait_for_reports(&p, 40).await;
+    p.wait_for_reports(40).await;
     p.signal(0, "STOP");
     // Longer than the 4 s lease and lock: worker 1 takes its work over.
     tokio::time::sleep(Duration::from_secs(9)).await;

@@ -208,6 +208,48 @@ impl Pipeline {
         }
     }
 
+    /// Day 1 (the baseline export) run to completion, portal-sim on day 2.
+    pub async fn baseline(&self) {
+        self.fake.set_day(1).await.unwrap();
+        self.trigger(d("2026-11-02")).await;
+        assert_eq!(
+            self.wait_finished(d("2026-11-02"), Duration::from_secs(60))
+                .await,
+            "completed"
+        );
+        self.fake.set_day(2).await.unwrap();
+    }
+
+    /// Waits (bounded) until at least `at_least` orders are recorded.
+    pub async fn wait_for_reports(&self, at_least: i64) {
+        let start = Instant::now();
+        while self.ledger_count() < at_least {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "reports did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// What process-slot commits for `date` (a manual run of every
+    /// reservation), without the pushes that follow it.
+    pub fn create_run(&self, date: NaiveDate) -> i64 {
+        let mut c = self.db.connect();
+        let slot_id = slot::find_by_hour(&mut c, HOUR as i32).unwrap().unwrap().id;
+        let (run, created) = reporter_core::models::pipeline::create_run(
+            &mut c,
+            slot_id,
+            Self::slot_instant(date),
+            date,
+            reporter_core::jobs::RunOrigin::Manual,
+            false,
+        )
+        .unwrap();
+        assert!(created);
+        run.id
+    }
+
     pub fn ledger_count(&self) -> i64 {
         use reporter_core::schema::reporter_order_reports as o;
         o::table.count().get_result(&mut self.db.connect()).unwrap()

@@ -8,28 +8,18 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use diesel::prelude::*;
 use reporter_core::browser_semaphore::{BrowserSemaphore, Holder};
-use reporter_core::jobs::{ReportRange, RunOrigin};
-use reporter_core::models::{pipeline, slot};
+use reporter_core::jobs::ReportRange;
+use reporter_core::models::pipeline;
 use reporter_core::schema::{reporter_ranges as ranges, reporter_run_users as ru};
 
 use crate::harness::*;
 
 /// A run of one customer with one pending range of 10 orders.
 fn one_range(p: &Pipeline) -> i64 {
+    let run_id = p.create_run(d("2026-11-03"));
     let mut c = p.db.connect();
-    let date = d("2026-11-03");
-    let slot_id = slot::find_by_hour(&mut c, HOUR as i32).unwrap().unwrap().id;
-    let (run, _) = pipeline::create_run(
-        &mut c,
-        slot_id,
-        Pipeline::slot_instant(date),
-        date,
-        RunOrigin::Manual,
-        false,
-    )
-    .unwrap();
     let run_user: i64 = ru::table
-        .filter(ru::run_id.eq(run.id))
+        .filter(ru::run_id.eq(run_id))
         .select(ru::id)
         .first(&mut c)
         .unwrap();
@@ -140,7 +130,8 @@ async fn sigterm_while_waiting_for_a_browser_exits_without_opening_one() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wherever the job is between starting and its wait for the place,
+    // SIGTERM must end it without a browser.
     p.signal(w, "TERM");
     // REPORTER_SELENIUM_SEMAPHORE_TTL (55 minutes) is how long the wait
     // would last without the fix; a minute bounds a broken build only.

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use reporter_core::models::slot;
-use reporter_core::schema::{reporter_reservations as res, reporter_runs as runs};
+use reporter_core::schema::{
+    reporter_reservations as res, reporter_run_users as ru, reporter_runs as runs,
+};
 
 use crate::harness::*;
 
@@ -186,9 +188,22 @@ async fn an_hour_out_of_a_30_minute_catch_up_is_recorded_missed_once_and_backfil
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has a run"));
     let shown = json(&ctl(&p, &["schedule", "--json"]));
     assert!(shown["missed"][0]["run_id"].is_i64(), "{shown}");
-    // The backfill's export is not a baseline: today's compare still uses
-    // the previous real day's export.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The backfill's exports (today's orders under a past date) are not
+    // baselines, so later compares skip them; the on-time 10:00 one is.
+    {
+        use reporter_core::schema::reporter_export_batches as b;
+        let mut flags: Vec<(String, bool)> = b::table
+            .inner_join(ru::table.on(ru::id.nullable().eq(b::run_user_id)))
+            .inner_join(runs::table.on(runs::id.eq(ru::run_id)))
+            .select((runs::origin, b::baseline))
+            .load(&mut p.db.connect())
+            .unwrap();
+        flags.sort();
+        assert_eq!(
+            flags,
+            vec![("backfill".into(), false), ("schedule".into(), true)]
+        );
+    }
     assert_eq!(finished_runs(&p, 2).await.len(), 2);
 }
 

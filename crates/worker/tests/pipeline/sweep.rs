@@ -5,26 +5,10 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use reporter_core::jobs::{queue_name, DownloadCompare, JobQueues, RunOrigin};
-use reporter_core::models::{pipeline, slot};
+use reporter_core::jobs::{queue_name, DownloadCompare, JobQueues};
+use reporter_core::models::pipeline;
 
 use crate::harness::*;
-
-fn create_run(p: &Pipeline, date: chrono::NaiveDate) -> i64 {
-    let mut c = p.db.connect();
-    let slot_id = slot::find_by_hour(&mut c, HOUR as i32).unwrap().unwrap().id;
-    let (run, created) = pipeline::create_run(
-        &mut c,
-        slot_id,
-        Pipeline::slot_instant(date),
-        date,
-        RunOrigin::Manual,
-        false,
-    )
-    .unwrap();
-    assert!(created);
-    run.id
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beats_sweep_re_enqueues_a_download_compare_whose_job_was_never_pushed() {
@@ -33,7 +17,7 @@ async fn beats_sweep_re_enqueues_a_download_compare_whose_job_was_never_pushed()
     p.fake.set_day(1).await.unwrap();
     // What process-slot commits, without the pushes that follow it.
     let date = d("2026-11-02");
-    create_run(&p, date);
+    p.create_run(date);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         p.run_for(date).is_some_and(|r| !r.2),
@@ -68,7 +52,7 @@ async fn a_run_user_whose_retry_job_vanished_from_redis_is_swept_and_completes()
     let mut p = Pipeline::new(&[(100, 2, true)], &[]).await;
     p.fake.set_day(1).await.unwrap();
     let date = d("2026-11-03");
-    let run_id = create_run(&p, date);
+    let run_id = p.create_run(date);
     let ru_id = *pipeline::pending_run_users(&mut p.db.connect(), run_id)
         .unwrap()
         .first()
