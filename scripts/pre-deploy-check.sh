@@ -167,7 +167,7 @@ if [ "$env_ok" -eq 1 ]; then
 
   driver=$(envf REPORTER_PORTAL_DRIVER webdriver)
   if [ "$DEPLOY_ENV" = prod ] && [ "$driver" != webdriver ]; then
-    fail "REPORTER_PORTAL_DRIVER is $driver; production must use webdriver (fake is for tests)"
+    fail "REPORTER_PORTAL_DRIVER is $driver; production must use webdriver (http and fake are for tests)"
   fi
   lf=$(envf LOG_FORMAT json)
   [[ $lf =~ ^(text|json)$ ]] || fail "LOG_FORMAT must be text or json"

@@ -76,7 +76,7 @@ pub const SETTINGS: &[Setting] = &[
     s("REPORTER_RANGE_RETRY_SECS", "range_retry_secs", Kind::Int(0), Some("60"),
       "Delay between report-range attempts (2 retries)"),
     s("REPORTER_PORTAL_DRIVER", "portal_driver", Kind::Text, Some("webdriver"),
-      "`webdriver` (a real browser) or `fake` (the scripted portal for tests and benchmarks)"),
+      "`webdriver` (a real browser), `http` (a browserless client of the portal contract, for soaks against portal-sim only, never a production portal) or `fake` (the scripted portal for tests and benchmarks)"),
     s("REPORTER_API_BIND", "api_bind", Kind::Text, Some("127.0.0.1:8000"), "Address the API listens on"),
     s("REPORTER_MIGRATE_ON_START", "migrate_on_start", Kind::Bool, Some("false"),
       "Apply pending migrations when the API starts (under an advisory lock)"),

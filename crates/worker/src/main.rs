@@ -4,6 +4,7 @@ use std::time::Duration;
 use anyhow::Context;
 use reporter_core::config::Settings;
 use reporter_worker::environment::Environment;
+use reporter_worker::portal::http::{HttpPortal, HttpPortalOptions};
 use reporter_worker::portal::webdriver::{WebDriverOptions, WebDriverPortal};
 use reporter_worker::portal::{fake::FakePortal, Portal};
 use reporter_worker::{fleet, runner};
@@ -37,8 +38,16 @@ async fn main() -> anyhow::Result<()> {
             info!(webdriver = %opts.webdriver_url, portal = %opts.portal_url, profile = %opts.profile.name, "browser adapter");
             Arc::new(WebDriverPortal::new(opts))
         }
+        "http" => {
+            let opts = HttpPortalOptions::from_settings(&settings)
+                .map_err(|e| anyhow::anyhow!("REPORTER_PORTAL_PROFILE: {e}"))?;
+            info!(portal = %opts.portal_url, profile = %opts.profile.name, "http portal driver (portal-sim soaks only)");
+            let portal = HttpPortal::new(opts)
+                .map_err(|e| anyhow::anyhow!("REPORTER_PORTAL_DRIVER=http: {e}"))?;
+            Arc::new(portal)
+        }
         other => anyhow::bail!(
-            "REPORTER_PORTAL_DRIVER={other}: expected `webdriver` or `fake` (see docs/portal.md)"
+            "REPORTER_PORTAL_DRIVER={other}: expected `webdriver`, `http` or `fake` (see docs/portal.md)"
         ),
     };
 

@@ -1,8 +1,10 @@
 //! What the pipeline needs from a supplier portal, whatever drives it: a
-//! real browser (the thirtyfour adapter) or the scripted fake used by the
-//! scheduler tests and benchmarks.
+//! real browser (the thirtyfour adapter), a browserless HTTP client of the
+//! portal contract for soaks against portal-sim, or the scripted fake used
+//! by the scheduler tests and benchmarks.
 
 pub mod fake;
+pub mod http;
 pub mod webdriver;
 
 use async_trait::async_trait;

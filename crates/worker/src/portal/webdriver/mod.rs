@@ -890,13 +890,14 @@ fn ticket(st: &PageState, i: usize, css: &str, attr: &str) -> Result<String, Por
         .ok_or_else(|| PortalError::Permanent(format!("{css} has no {attr}")))
 }
 
-fn backoff(attempt: u32) -> Duration {
+/// Shared with the HTTP driver so both pace retries alike.
+pub(super) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200 * u64::from(attempt))
 }
 
 /// Runs `f` until it succeeds, fails for good or has had `attempts`; a
 /// retry is made only while `held` (the browser lease is still ours).
-async fn retry<F, Fut>(
+pub(super) async fn retry<F, Fut>(
     attempts: u32,
     what: &str,
     held: &super::StillHeld,
