@@ -20,6 +20,7 @@ pub fn redis_url() -> String {
 }
 
 pub mod chromedriver;
+pub mod private_services;
 
 /// The password of every user made by [`create_user`].
 pub const TEST_PASSWORD: &str = "clave-de-prueba-1";

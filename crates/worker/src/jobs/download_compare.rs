@@ -24,7 +24,15 @@ const INFRA_RETRY: Duration = Duration::from_secs(5);
 pub async fn run(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {
     let shared: Arc<Environment> = (*env).clone();
     let again = job.clone();
+    let guard = {
+        let (env, job) = (shared.clone(), job.clone());
+        super::dropped::ReplaceIfDropped::new(DownloadCompare::KIND, move || {
+            let (env, job) = (env.clone(), job.clone());
+            Box::pin(async move { push_in_place(&env, job).await })
+        })
+    };
     let r = run_once(job, env).await;
+    guard.disarm();
     if r.is_ok() {
         return r;
     }
@@ -32,17 +40,7 @@ pub async fn run(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<()
     // `pending` ones): the same attempt goes back to the queue under a key
     // of its own, one job in place of this one. Only if that push fails too
     // does apalis retry this job.
-    let key = format!(
-        "download-compare:{}:{}:infra:{}",
-        again.run_user_id,
-        again.attempt,
-        chrono::Utc::now().timestamp_micros()
-    );
-    match shared
-        .queues
-        .push_download_compare_keyed(again, INFRA_RETRY, key)
-        .await
-    {
+    match push_in_place(&shared, again).await {
         Ok(()) => {
             warn!("download-compare failed on infrastructure; pushed again");
             Ok(())
@@ -52,6 +50,20 @@ pub async fn run(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<()
             r
         }
     }
+}
+
+/// The same attempt again, under a key of its own, in place of this job.
+async fn push_in_place(env: &Arc<Environment>, job: DownloadCompare) -> anyhow::Result<()> {
+    let key = format!(
+        "download-compare:{}:{}:infra:{}",
+        job.run_user_id,
+        job.attempt,
+        chrono::Utc::now().timestamp_micros()
+    );
+    env.queues
+        .push_download_compare_keyed(job, INFRA_RETRY, key)
+        .await?;
+    Ok(())
 }
 
 async fn run_once(job: DownloadCompare, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {

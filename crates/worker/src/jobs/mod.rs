@@ -5,6 +5,7 @@
 //! safe because every handler is idempotent.
 
 pub mod download_compare;
+mod dropped;
 pub mod process_slot;
 pub mod report_range;
 

@@ -28,7 +28,15 @@ const CANDIDATES: i64 = 25;
 pub async fn run(job: ReportRange, env: Data<Arc<Environment>>) -> Result<(), BoxDynError> {
     let env: Arc<Environment> = (*env).clone();
     let key = format!("report-range:{}:{}", job.range_id, job.push);
+    let guard = {
+        let (env, job) = (env.clone(), job.clone());
+        super::dropped::ReplaceIfDropped::new(ReportRange::KIND, move || {
+            let (env, job) = (env.clone(), job.clone());
+            Box::pin(async move { hand_back(&env, &job, RECHECK).await })
+        })
+    };
     let r = handle(&env, &job, &key).await;
+    guard.disarm();
     env.done(&key);
     super::count_outcome(ReportRange::KIND, r.is_ok());
     let Err(e) = r else { return Ok(()) };

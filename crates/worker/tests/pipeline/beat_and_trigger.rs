@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use reporter_core::schema::{reporter_reservations, reporter_runs, reporter_schedule_state};
 
 use crate::harness::*;
-use crate::redis_restart::PrivateRedis;
+use test_support::private_services::PrivateRedis;
 
 /// A fixed-offset zone in which the current UTC hour is local `HOUR`
 /// (`Etc/GMT-5` is UTC+5: the sign is inverted), and the `HOUR` instant of

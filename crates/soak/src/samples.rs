@@ -1,0 +1,123 @@
+//! What is sampled while the soak runs: the latency of the customers' slot
+//! list (`GET /api/reporter/slots/`) and the portal's open sessions, tagged
+//! with the simulated day they fell in.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::sim::Sim;
+
+#[derive(Default)]
+pub struct Samples {
+    /// (day, milliseconds) of answered requests.
+    pub api_ms: Vec<(u32, f64)>,
+    /// (day, count) of requests that failed or answered an error.
+    pub api_errors: Vec<(u32, u32)>,
+    /// (day, open portal sessions).
+    pub sessions: Vec<(u32, usize)>,
+}
+
+impl Samples {
+    fn error(&mut self, day: u32) {
+        match self.api_errors.iter_mut().find(|(d, _)| *d == day) {
+            Some((_, n)) => *n += 1,
+            None => self.api_errors.push((day, 1)),
+        }
+    }
+
+    pub fn api_of(&self, day: Option<u32>) -> Vec<f64> {
+        self.api_ms
+            .iter()
+            .filter(|(d, _)| day.is_none_or(|x| x == *d))
+            .map(|(_, ms)| *ms)
+            .collect()
+    }
+
+    pub fn errors_of(&self, day: Option<u32>) -> u32 {
+        self.api_errors
+            .iter()
+            .filter(|(d, _)| day.is_none_or(|x| x == *d))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn max_sessions(&self, day: Option<u32>) -> usize {
+        self.sessions
+            .iter()
+            .filter(|(d, _)| day.is_none_or(|x| x == *d))
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn sessions_above(&self, limit: usize) -> usize {
+        self.sessions.iter().filter(|(_, n)| *n > limit).count()
+    }
+}
+
+/// The `q` quantile (0..=1) by nearest rank; 0 when empty.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+/// Samples every `every` until the returned flag's owner drops the task.
+pub fn spawn(
+    api_url: String,
+    token: String,
+    sim: Arc<Sim>,
+    day: Arc<AtomicU32>,
+    samples: Arc<Mutex<Samples>>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client");
+        let url = format!("{api_url}/api/reporter/slots/");
+        loop {
+            let d = day.load(Ordering::Relaxed);
+            let started = Instant::now();
+            let answer = http.get(&url).bearer_auth(&token).send().await;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let ok = match answer {
+                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            let sessions = sim.stats().await.ok().map(|s| s.active_sessions);
+            {
+                let mut s = samples.lock().expect("samples lock");
+                if ok {
+                    s.api_ms.push((d, ms));
+                } else {
+                    s.error(d);
+                }
+                if let Some(n) = sessions {
+                    s.sessions.push((d, n));
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&v, 0.99), 99.0);
+        assert_eq!(quantile(&v, 0.5), 50.0);
+        assert_eq!(quantile(&[3.0], 0.99), 3.0);
+        assert_eq!(quantile(&[], 0.99), 0.0);
+    }
+}
