@@ -114,6 +114,7 @@ diesel::table! {
         orders_reported -> Int4,
         available_at -> Nullable<Timestamptz>,
         failures -> Int4,
+        last_chance_at -> Nullable<Timestamptz>,
     }
 }
 

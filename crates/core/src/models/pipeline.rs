@@ -635,14 +635,39 @@ pub fn complete_range(
     })
 }
 
-/// Gives the range back (pending, due after `retry_at`), or fails it for
-/// good when its retry budget is spent. Fenced. Returns the new status.
+/// When a range whose budget is spent gets its one more chance: ten
+/// minutes before its hour ends (the portal has had the longest to recover
+/// while the report still lands inside the hour), but not before the
+/// ordinary retry and at most ten retry delays after it, so a failure early
+/// in the hour does not wait most of it.
+pub fn last_chance_at(
+    scheduled_at: DateTime<Utc>,
+    retry_at: DateTime<Utc>,
+    retry_secs: u64,
+) -> DateTime<Utc> {
+    let before_hour_ends = scheduled_at + chrono::Duration::minutes(50);
+    let latest = retry_at + chrono::Duration::seconds(10 * retry_secs as i64);
+    before_hour_ends.min(latest).max(retry_at)
+}
+
+/// What [`release_range`] did with the range.
+pub const RELEASED_PENDING: &str = "pending";
+/// The budget was spent and the range got its one more chance, due at the
+/// `last_chance` instant given (its status is `pending`).
+pub const RELEASED_LAST_CHANCE: &str = "last_chance";
+pub const RELEASED_FAILED: &str = "failed";
+
+/// Gives the range back (pending, due after `retry_at`), or, when its retry
+/// budget is spent, once gives it one more chance at `last_chance` and
+/// after that fails it for good. Fenced. Returns what it did
+/// ([`RELEASED_PENDING`], [`RELEASED_LAST_CHANCE`], [`RELEASED_FAILED`]).
 ///
 /// The budget counts failures without progress, not takes: `error = None`
 /// (a SIGTERM hand-back) costs nothing, an attempt that reported at least
 /// one order (`progressed`) starts the count again, and only `max_failures`
 /// failed attempts in a row that reported nothing fail the range. Kills,
 /// pauses and rolling restarts alone therefore never fail a range.
+#[allow(clippy::too_many_arguments)]
 pub fn release_range(
     conn: &mut PgConnection,
     t: &TakenRange,
@@ -651,17 +676,18 @@ pub fn release_range(
     progressed: bool,
     retry_at: DateTime<Utc>,
     max_failures: i32,
+    last_chance: Option<DateTime<Utc>>,
 ) -> QueryResult<Option<&'static str>> {
     conn.transaction(|conn| {
-        let failures: Option<i32> = ranges::table
+        let row: Option<(i32, Option<DateTime<Utc>>)> = ranges::table
             .find(t.range_id)
             .filter(ranges::fence.eq(fence))
             .filter(ranges::status.eq_any(["locked", "processing"]))
-            .select(ranges::failures)
+            .select((ranges::failures, ranges::last_chance_at))
             .for_update()
             .first(conn)
             .optional()?;
-        let Some(failures) = failures else {
+        let Some((failures, had_last_chance)) = row else {
             return Ok(None);
         };
         let failures = match (error, progressed) {
@@ -671,22 +697,48 @@ pub fn release_range(
             (Some(_), true) => 0,
             (Some(_), false) => failures + 1,
         };
-        let give_up = error.is_some() && failures >= max_failures;
-        let status = if give_up { "failed" } else { "pending" };
+        let spent = error.is_some() && failures >= max_failures;
+        let (released, status, due, chance) = match (spent, last_chance, had_last_chance) {
+            (false, _, _) => (RELEASED_PENDING, "pending", retry_at, had_last_chance),
+            (true, Some(at), None) => (RELEASED_LAST_CHANCE, "pending", at, Some(at)),
+            (true, _, _) => (RELEASED_FAILED, "failed", retry_at, had_last_chance),
+        };
         diesel::update(ranges::table.find(t.range_id))
             .set((
                 ranges::status.eq(status),
                 ranges::error.eq(error),
                 ranges::failures.eq(failures),
-                ranges::available_at.eq(Some(retry_at)),
+                ranges::available_at.eq(Some(due)),
                 ranges::locked_by.eq(None::<String>),
+                ranges::last_chance_at.eq(chance),
             ))
             .execute(conn)?;
-        if give_up {
+        if released == RELEASED_FAILED {
             settle_run_user(conn, t.run_user_id)?;
         }
-        Ok(Some(status))
+        Ok(Some(released))
     })
+}
+
+/// When the run's hour began.
+pub fn run_scheduled_at(conn: &mut PgConnection, run_id: i64) -> QueryResult<DateTime<Utc>> {
+    runs::table
+        .find(run_id)
+        .select(runs::scheduled_at)
+        .first(conn)
+}
+
+/// When a pending range is next due.
+pub fn range_available_at(
+    conn: &mut PgConnection,
+    range_id: i64,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    Ok(ranges::table
+        .find(range_id)
+        .select(ranges::available_at)
+        .first::<Option<DateTime<Utc>>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// Gives up a range without an owner (operator action or sweep).
@@ -707,6 +759,7 @@ pub fn retry_failed_range(conn: &mut PgConnection, range_id: i64) -> QueryResult
                 ranges::attempts.eq(0),
                 ranges::failures.eq(0),
                 ranges::available_at.eq(None::<DateTime<Utc>>),
+                ranges::last_chance_at.eq(None::<DateTime<Utc>>),
             ))
             .returning(ranges::run_user_id)
             .get_result(conn)

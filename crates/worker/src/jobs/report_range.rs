@@ -256,9 +256,18 @@ async fn report(
                 pipeline_release(env, t2, fence, Some((e.to_string(), permanent)), progressed)
                     .await?;
             warn!(error = %e, status = ?status, takes = t.attempts, progressed, "range attempt failed");
-            if status == Some("pending") {
+            if let Some(s @ (pipeline::RELEASED_PENDING | pipeline::RELEASED_LAST_CHANCE)) = status
+            {
                 super::count_retry(ReportRange::KIND);
-                let delay = Duration::from_secs(env.settings.range_retry_secs);
+                let delay = if s == pipeline::RELEASED_LAST_CHANCE {
+                    let id = t.range_id;
+                    let due = env.db(move |c| pipeline::range_available_at(c, id)).await?;
+                    info!(due = ?due, "retry budget spent: one more chance before the hour ends");
+                    due.and_then(|d| (d - Utc::now()).to_std().ok())
+                        .unwrap_or(Duration::ZERO)
+                } else {
+                    Duration::from_secs(env.settings.range_retry_secs)
+                };
                 env.queues
                     .push_report_range(
                         ReportRange {
@@ -303,6 +312,7 @@ async fn pipeline_release(
         } else {
             0
         });
+    let retry_secs = env.settings.range_retry_secs;
     let status = env
         .db(move |c| {
             let (msg, permanent) = match &error {
@@ -311,12 +321,14 @@ async fn pipeline_release(
             };
             // A permanent error gives up at once; a transient one after the
             // budget of failures without progress.
-            let max = if permanent {
-                0
+            let (max, last_chance) = if permanent {
+                (0, None)
             } else {
-                ReportRange::MAX_ATTEMPTS
+                let scheduled_at = pipeline::run_scheduled_at(c, t.run_id)?;
+                let chance = pipeline::last_chance_at(scheduled_at, retry_at, retry_secs);
+                (ReportRange::MAX_ATTEMPTS, Some(chance))
             };
-            pipeline::release_range(c, &t, fence, msg, progressed, retry_at, max)
+            pipeline::release_range(c, &t, fence, msg, progressed, retry_at, max, last_chance)
         })
         .await?;
     Ok(status)

@@ -58,7 +58,7 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
         progressed: bool,
     ) -> &'static str {
         let max = ReportRange::MAX_ATTEMPTS;
-        pipeline::release_range(c, t, fence, error, progressed, Utc::now(), max)
+        pipeline::release_range(c, t, fence, error, progressed, Utc::now(), max, None)
             .unwrap()
             .expect("our fence")
     }
@@ -88,7 +88,44 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
         .first(&mut c)
         .unwrap();
     assert_eq!((attempts, failures, status.as_str()), (9, 3, "failed"));
-    // An operator retry starts the budget again.
+    // With a last chance on offer, the spent budget buys exactly one more
+    // attempt, due at that instant; the next failure fails it for good.
+    pipeline::retry_failed_range(&mut c, id).unwrap().unwrap();
+    let chance = Utc::now() + chrono::Duration::seconds(30);
+    let mut release_with_chance = |c: &mut PgConnection| {
+        let (t, f) = take(c);
+        pipeline::release_range(
+            c,
+            &t,
+            f,
+            Some("portal 502"),
+            false,
+            Utc::now(),
+            ReportRange::MAX_ATTEMPTS,
+            Some(chance),
+        )
+        .unwrap()
+        .expect("our fence")
+    };
+    for want in ["pending", "pending", "last_chance", "failed"] {
+        assert_eq!(release_with_chance(&mut c), want);
+        if want == "last_chance" {
+            let (status, due, given): (
+                String,
+                Option<chrono::DateTime<Utc>>,
+                Option<chrono::DateTime<Utc>>,
+            ) = ranges::table
+                .find(id)
+                .select((ranges::status, ranges::available_at, ranges::last_chance_at))
+                .first(&mut c)
+                .unwrap();
+            assert_eq!(status, "pending");
+            let micros = |t: chrono::DateTime<Utc>| t.timestamp_micros();
+            assert_eq!(due.map(micros), Some(micros(chance)));
+            assert_eq!(given.map(micros), Some(micros(chance)));
+        }
+    }
+    // An operator retry starts the budget (and the last chance) again.
     pipeline::retry_failed_range(&mut c, id).unwrap().unwrap();
     let failures: i32 = ranges::table
         .find(id)
@@ -96,6 +133,88 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
         .first(&mut c)
         .unwrap();
     assert_eq!(failures, 0);
+    let given: Option<chrono::DateTime<Utc>> = ranges::table
+        .find(id)
+        .select(ranges::last_chance_at)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(given, None);
+}
+
+#[test]
+fn the_last_chance_comes_before_the_hour_ends_and_not_long_after_the_retry() {
+    let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().unwrap();
+    let hour = at("2026-11-03T14:00:00Z");
+    // Early in the hour: ten retry delays after the ordinary retry.
+    assert_eq!(
+        pipeline::last_chance_at(hour, at("2026-11-03T14:10:00Z"), 60),
+        at("2026-11-03T14:20:00Z")
+    );
+    // Late in the hour: ten minutes before it ends.
+    assert_eq!(
+        pipeline::last_chance_at(hour, at("2026-11-03T14:45:00Z"), 60),
+        at("2026-11-03T14:50:00Z")
+    );
+    // Past that point: no later than the ordinary retry.
+    assert_eq!(
+        pipeline::last_chance_at(hour, at("2026-11-03T14:58:00Z"), 60),
+        at("2026-11-03T14:58:00Z")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_failing_until_its_budget_is_spent_completes_on_its_last_chance() {
+    let mut p = Pipeline::new(&[(40, 2, true)], &[("REPORTER_RANGE_SIZE", "100")]).await;
+    p.start_worker();
+    p.baseline().await;
+    // The portal refuses every filing until told otherwise.
+    p.fake
+        .fail_next("report", "cliente0@portal.test", 100_000)
+        .await
+        .unwrap();
+    let date = d("2026-11-03");
+    p.trigger(date).await;
+    let given = || -> Option<chrono::DateTime<Utc>> {
+        ranges::table
+            .select(ranges::last_chance_at)
+            .first::<Option<chrono::DateTime<Utc>>>(&mut p.db.connect())
+            .ok()
+            .flatten()
+    };
+    let start = Instant::now();
+    while given().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the budget was never spent: {}",
+            tail(&p.worker_log(0))
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The portal recovers before the last chance is due.
+    p.fake
+        .fail_next("report", "cliente0@portal.test", 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.wait_finished(date, Duration::from_secs(90)).await,
+        "completed",
+        "{}",
+        tail(&p.worker_log(0))
+    );
+    assert_eq!(
+        p.fake.reports().await.unwrap(),
+        p.expected_reports(2, &[true])
+    );
+    let (failures, status): (i32, String) = ranges::table
+        .select((ranges::failures, ranges::status))
+        .first(&mut p.db.connect())
+        .unwrap();
+    // Completed on the attempt after its budget of 3 was spent.
+    assert_eq!((failures, status.as_str()), (3, "completed"));
+    assert!(given().is_some());
+    assert!(p
+        .worker_log(0)
+        .contains("one more chance before the hour ends"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

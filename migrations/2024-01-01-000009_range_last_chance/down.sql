@@ -1,0 +1,1 @@
+ALTER TABLE reporter_ranges DROP COLUMN last_chance_at;
