@@ -10,3 +10,4 @@ mod day_two;
 mod failures;
 mod kill;
 mod orphan;
+mod pause;

@@ -40,6 +40,8 @@ struct Counts {
     deleted: usize,
     /// (when, sessions counted from then on).
     timeline: Vec<(Instant, usize)>,
+    /// (when, session id, `METHOD /path`) of every request on a session.
+    commands: Vec<(Instant, String, String)>,
 }
 
 impl Counts {
@@ -107,6 +109,17 @@ impl SessionCounter {
                 longest = longest.max(s.elapsed());
             }
             longest
+        })
+    }
+
+    /// Requests (`METHOD /path`) made on session `id` after `after`.
+    pub fn commands_on(&self, id: &str, after: Instant) -> Vec<String> {
+        self.with(|c| {
+            c.commands
+                .iter()
+                .filter(|(at, s, _)| *at > after && s == id)
+                .map(|(_, _, what)| what.clone())
+                .collect()
         })
     }
 
@@ -272,6 +285,12 @@ async fn forward(
     body: Vec<u8>,
 ) -> (u16, Option<String>, Vec<u8>) {
     let kind = kind(method, target);
+    let path = target.split('?').next().unwrap_or_default();
+    if let ["session", id, ..] = path.trim_matches('/').split('/').collect::<Vec<_>>()[..] {
+        let what = format!("{method} {path}");
+        up.sessions
+            .with(|c| c.commands.push((Instant::now(), id.to_string(), what)));
+    }
     if let Kind::NewSession = kind {
         up.sessions.with(|c| {
             c.creating += 1;

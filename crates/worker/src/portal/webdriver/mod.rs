@@ -422,7 +422,12 @@ pub struct WebDriverSession {
 }
 
 impl WebDriverSession {
+    /// The browser, for one command. Every command goes through here, so a
+    /// worker resumed after a pause past its lease (whose browser the
+    /// reaper may have ended, and whose work another worker now owns) sends
+    /// none: not even the rest of the order it was in the middle of.
     fn driver(&self) -> Result<&WebDriver, PortalError> {
+        self.ctx.still_held.ensure("browser command")?;
         self.driver
             .as_ref()
             .ok_or_else(|| PortalError::Transient("browser session already closed".into()))
@@ -528,13 +533,25 @@ impl WebDriverSession {
         Ok(())
     }
 
+    /// Polls for the element ourselves (not with thirtyfour's waiting
+    /// query) so every poll passes the lease check in [`Self::driver`].
     async fn find(&self, css: &str) -> Result<WebElement, PortalError> {
-        self.driver()?
-            .query(By::Css(css))
-            .wait(self.opts.element_timeout, Duration::from_millis(50))
-            .first()
-            .await
-            .map_err(|e| PortalError::Transient(format!("element {css}: {e}")))
+        let deadline = Instant::now() + self.opts.element_timeout;
+        loop {
+            match self.driver()?.find(By::Css(css)).await {
+                Ok(e) => return Ok(e),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(PortalError::Transient(format!("element {css}: {e}")))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// Before a command on an element found earlier (it does not pass
+    /// through [`Self::driver`]).
+    fn held(&self) -> Result<(), PortalError> {
+        self.ctx.still_held.ensure("browser command")
     }
 
     async fn login_once(&self) -> Result<(), PortalError> {
@@ -553,16 +570,22 @@ impl WebDriverSession {
             return Ok(()); // already logged in
         }
         let email = self.find(&p.email).await?;
+        self.held()?;
         email.clear().await.map_err(wd_err)?;
+        self.held()?;
         email.send_keys(self.email.as_str()).await.map_err(wd_err)?;
         let password = self.find(&p.password).await?;
+        self.held()?;
         password.clear().await.map_err(wd_err)?;
+        self.held()?;
         password
             .send_keys(self.password.as_str())
             .await
             .map_err(wd_err)?;
         self.mark_document().await?;
-        self.find(&p.submit).await?.click().await.map_err(wd_err)?;
+        let submit = self.find(&p.submit).await?;
+        self.held()?;
+        submit.click().await.map_err(wd_err)?;
         let st = self
             .wait_page(&[&p.logged_in, &p.error], true, None)
             .await?;
@@ -570,7 +593,9 @@ impl WebDriverSession {
             return Ok(());
         }
         if st.found[1] {
-            let text = self.find(&p.error).await?.text().await.map_err(wd_err)?;
+            let error = self.find(&p.error).await?;
+            self.held()?;
+            let text = error.text().await.map_err(wd_err)?;
             let norm = xlsx::normalize_header(&text);
             return Err(if norm.contains(&xlsx::normalize_header(&p.blocked_text)) {
                 PortalError::Blocked
@@ -646,7 +671,8 @@ impl WebDriverSession {
             }
             jar.add_cookie_str(&s, here);
         }
-        let ua: String = d
+        let ua: String = self
+            .driver()?
             .execute("return navigator.userAgent;", vec![])
             .await?
             .convert()?;
@@ -842,6 +868,10 @@ impl WebDriverSession {
 
     /// Saves a screenshot and the page source for a failure; best effort.
     async fn save_artifacts(&self, what: &str) {
+        // Not for a browser whose lease is gone (it may be reaped already).
+        if !self.ctx.still_held.held() {
+            return;
+        }
         let Some(d) = &self.driver else { return };
         let dir = self
             .opts
