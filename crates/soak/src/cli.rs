@@ -19,7 +19,8 @@ pub enum Driver {
 /// built binaries (portal-sim, API, two beats, three workers) on a database
 /// and Redis of its own, customers over the window's hours, a seeded fault
 /// schedule, and a verdict per day and in total. Exits 1 on any lost,
-/// duplicated or unexpected report, missed customer-day or unfinished run.
+/// duplicated or unexpected report, missed customer-day, unfinished run or
+/// browser lease above the limit.
 #[derive(Debug, Clone, Parser, serde::Serialize)]
 #[command(name = "reporter-soak", version)]
 pub struct Args {

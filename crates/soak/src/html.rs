@@ -180,13 +180,14 @@ th{background:#f3f3f3}.pass{color:#fff;background:#2ca02c;padding:2px 8px}.fail{
         first = v.first_day,
         wall = t.wall_secs,
     );
-    out.push_str("<table><tr><th>customer-days</th><th>served</th><th>late</th><th>excused</th><th>missed</th><th>stuck</th><th>filed</th><th>lost</th><th>unexpected</th><th>duplicates</th><th>runs unfinished</th><th>DB bytes / customer-day</th><th>API p99 ms</th><th>max portal sessions</th></tr>");
+    out.push_str("<table><tr><th>customer-days</th><th>served</th><th>late</th><th>excused</th><th>missed</th><th>stuck</th><th>filed</th><th>lost</th><th>unexpected</th><th>duplicates</th><th>runs unfinished</th><th>DB bytes / customer-day</th><th>API p99 ms</th><th>max browser leases</th><th>max portal sessions</th></tr>");
     let _ = write!(
         out,
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.1}</td><td>{} (limit {})</td></tr></table>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.1}</td><td>{} (limit {})</td><td>{}</td></tr></table>",
         t.customer_days, t.served, t.late, t.excused, t.missed, t.stuck_orders, t.reported,
         t.lost_reports, t.unexpected_reports, t.duplicate_reports, t.runs_not_finished,
-        t.db_growth_bytes_per_customer_day, t.api_p99_ms, t.max_portal_sessions, t.session_limit
+        t.db_growth_bytes_per_customer_day, t.api_p99_ms, t.max_browser_leases, t.session_limit,
+        t.max_portal_sessions
     );
     out.push_str(&day_bars(v));
     out.push_str(&fault_timeline(v));

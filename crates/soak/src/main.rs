@@ -67,8 +67,12 @@ fn print_table(v: &run::Verdict) {
         t.api_p50_ms, t.api_p99_ms, t.api_samples, t.api_errors
     );
     println!(
-        "portal sessions: max {} (limit {}), {} samples above the limit",
-        t.max_portal_sessions, t.session_limit, t.samples_above_session_limit
+        "browser leases: max {} (limit {}), {} samples above the limit; portal sessions: max {}, {} samples above the limit (sessions of killed or paused workers linger until the portal's idle expiry)",
+        t.max_browser_leases,
+        t.session_limit,
+        t.lease_samples_above_limit,
+        t.max_portal_sessions,
+        t.samples_above_session_limit
     );
     for m in &v.memory {
         println!(

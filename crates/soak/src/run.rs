@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use reporter_core::browser_semaphore::BrowserSemaphore;
 use reporter_core::config::Settings;
 use reporter_core::models::slot;
 use reporter_core::schedule::slot_instant;
@@ -88,6 +89,9 @@ pub struct Totals {
     pub api_errors: u32,
     pub max_portal_sessions: usize,
     pub samples_above_session_limit: usize,
+    /// Live browser leases in the semaphore: the fleet-wide cap itself.
+    pub max_browser_leases: u32,
+    pub lease_samples_above_limit: usize,
     pub session_limit: usize,
     pub wall_secs: f64,
     pub crashed_processes: Vec<String>,
@@ -405,10 +409,17 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
 
     let day_now = Arc::new(AtomicU32::new(1));
     let samples = Arc::new(Mutex::new(Samples::default()));
+    let semaphore = BrowserSemaphore::new(
+        reporter_core::redis_conn::connect(&services.redis.url()).await?,
+        &settings.redis_prefix,
+        settings.max_active_selenium,
+        Duration::from_secs(args.lease_secs),
+    );
     let sampler = samples::spawn(
         api_url.clone(),
         token,
         sim.clone(),
+        semaphore,
         day_now.clone(),
         samples.clone(),
         Duration::from_millis(250),
@@ -670,6 +681,8 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
         api_errors: s.errors_of(None),
         max_portal_sessions: s.max_sessions(None),
         samples_above_session_limit: s.sessions_above(limit),
+        max_browser_leases: s.max_leases(None),
+        lease_samples_above_limit: s.leases_above(limit as u32),
         session_limit: limit,
         wall_secs: started.elapsed().as_secs_f64(),
         crashed_processes: crashed,
@@ -680,6 +693,7 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
         && totals.ledger_mismatches == 0
         && totals.missed == 0
         && totals.runs_not_finished == 0
+        && totals.lease_samples_above_limit == 0
         && totals.hours_past_deadline == 0;
     Ok(Verdict {
         pass,

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use reporter_core::browser_semaphore::BrowserSemaphore;
+
 use crate::sim::Sim;
 
 #[derive(Default)]
@@ -16,6 +18,8 @@ pub struct Samples {
     pub api_errors: Vec<(u32, u32)>,
     /// (day, open portal sessions).
     pub sessions: Vec<(u32, usize)>,
+    /// (day, live browser leases in the fleet's semaphore).
+    pub leases: Vec<(u32, u32)>,
 }
 
 impl Samples {
@@ -54,6 +58,19 @@ impl Samples {
     pub fn sessions_above(&self, limit: usize) -> usize {
         self.sessions.iter().filter(|(_, n)| *n > limit).count()
     }
+
+    pub fn max_leases(&self, day: Option<u32>) -> u32 {
+        self.leases
+            .iter()
+            .filter(|(d, _)| day.is_none_or(|x| x == *d))
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn leases_above(&self, limit: u32) -> usize {
+        self.leases.iter().filter(|(_, n)| *n > limit).count()
+    }
 }
 
 /// The `q` quantile (0..=1) by nearest rank; 0 when empty.
@@ -67,11 +84,12 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
     v[rank - 1]
 }
 
-/// Samples every `every` until the returned flag's owner drops the task.
+/// Samples every `every` until the task is aborted.
 pub fn spawn(
     api_url: String,
     token: String,
     sim: Arc<Sim>,
+    semaphore: BrowserSemaphore,
     day: Arc<AtomicU32>,
     samples: Arc<Mutex<Samples>>,
     every: Duration,
@@ -92,6 +110,7 @@ pub fn spawn(
                 Err(_) => false,
             };
             let sessions = sim.stats().await.ok().map(|s| s.active_sessions);
+            let leases = semaphore.in_use().await.ok();
             {
                 let mut s = samples.lock().expect("samples lock");
                 if ok {
@@ -101,6 +120,9 @@ pub fn spawn(
                 }
                 if let Some(n) = sessions {
                     s.sessions.push((d, n));
+                }
+                if let Some(n) = leases {
+                    s.leases.push((d, n));
                 }
             }
             tokio::time::sleep(every).await;

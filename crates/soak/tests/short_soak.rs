@@ -67,6 +67,11 @@ fn three_days_with_every_fault_lose_nothing_duplicate_nothing_miss_nothing() {
     assert_eq!(n("missed"), 0, "{context}");
     assert_eq!(n("runs_not_finished"), 0, "{context}");
     assert_eq!(n("hours_past_deadline"), 0, "{context}");
+    assert_eq!(n("lease_samples_above_limit"), 0, "{context}");
+    assert!(
+        n("max_browser_leases") >= 1,
+        "the semaphore was sampled\n{context}"
+    );
     // Something was reported, and the faults really fired: every kind, and
     // the mid-run ones at least once while a range was being reported.
     assert!(n("reported") > 100, "{context}");

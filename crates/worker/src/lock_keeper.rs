@@ -40,6 +40,45 @@ impl KeptLock {
 
     pub async fn release(self, locks: &RangeLocks) {
         self.task.abort();
-        let _ = locks.release(self.lock).await;
+        let _ = locks.release(self.lock.clone()).await;
+    }
+}
+
+/// A job dropped mid-range (apalis drops the jobs in flight when its worker
+/// stream dies) must not leave the renewal running: the lock would never
+/// expire and no replacement could take the range (found by the soak). The
+/// lock then expires within its TTL.
+impl Drop for KeptLock {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use reporter_core::range_lock::RangeLocks;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_keeper_stops_renewing_and_the_lock_expires() {
+        let url =
+            std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let conn = reporter_core::redis_conn::connect(&url).await.unwrap();
+        let prefix = format!("test-keeper-{:016x}", rand::random::<u64>());
+        let locks = RangeLocks::new(conn, &prefix, Duration::from_millis(600));
+        let lock = locks.try_lock(7, "w1").await.unwrap().expect("free");
+        let kept = KeptLock::keep(locks.clone(), lock);
+        // Kept past several TTLs while held.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(locks.try_lock(7, "w2").await.unwrap().is_none());
+        drop(kept);
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        assert!(
+            locks.try_lock(7, "w2").await.unwrap().is_some(),
+            "the lock outlived its dropped keeper"
+        );
     }
 }
