@@ -164,7 +164,7 @@ pub fn render(v: &Verdict) -> String {
     let mut out = String::from(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reporter soak</title><style>
 body{font-family:system-ui,sans-serif;margin:2em;max-width:900px;color:#222}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+table{border-collapse:collapse;font-size:12px;display:block;overflow-x:auto}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3}.pass{color:#fff;background:#2ca02c;padding:2px 8px}.fail{color:#fff;background:#d62728;padding:2px 8px}
 .key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}.legend{font-size:12px}</style></head><body>"#,
     );
@@ -202,17 +202,31 @@ th{background:#f3f3f3}.pass{color:#fff;background:#2ca02c;padding:2px 8px}.fail{
         &[("database".into(), db)],
         days,
     ));
-    let rss: Vec<(String, Vec<f64>)> = v
-        .memory
-        .iter()
-        .map(|m| {
-            (
-                format!("{} ({:+.2} MiB/day)", m.slot, m.slope_mib_per_day),
-                m.mib_per_day.clone(),
-            )
-        })
-        .collect();
-    out.push_str(&lines("Resident memory per process", "MiB", &rss, days));
+    // The simulator keeps every order and report it ever served, so it
+    // grows by design; drawn apart so it does not flatten the fleet's lines.
+    let (sim, fleet): (Vec<_>, Vec<_>) = v.memory.iter().partition(|m| m.slot == "portal-sim");
+    let series = |ms: &[&crate::run::ProcessMemory]| -> Vec<(String, Vec<f64>)> {
+        ms.iter()
+            .map(|m| {
+                (
+                    format!("{} ({:+.2} MiB/day)", m.slot, m.slope_mib_per_day),
+                    m.mib_per_day.clone(),
+                )
+            })
+            .collect()
+    };
+    out.push_str(&lines(
+        "Resident memory of the fleet",
+        "MiB",
+        &series(&fleet),
+        days,
+    ));
+    out.push_str(&lines(
+        "Resident memory of portal-sim (the test double)",
+        "MiB",
+        &series(&sim),
+        days,
+    ));
     let p99: Vec<f64> = v.days.iter().map(|d| d.api_p99_ms).collect();
     out.push_str(&lines(
         "API p99 of GET /api/reporter/slots/",
