@@ -57,14 +57,7 @@ pub struct Fleet {
     pub procs: BTreeMap<String, Proc>,
 }
 
-pub fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
+pub use test_support::signal;
 
 /// Resident memory of a process in KiB (`VmRSS`), if it is alive.
 pub fn rss_kib(pid: u32) -> Option<u64> {

@@ -88,7 +88,12 @@ fn lines(title: &str, unit: &str, series: &[(String, Vec<f64>)], days: usize) ->
 
 fn day_bars(v: &Verdict) -> String {
     let days = v.days.len();
-    let y_max = v.days.iter().map(|d| d.expected).max().unwrap_or(1) as f64;
+    let y_max = v
+        .days
+        .iter()
+        .map(|d| d.tally.customer_days)
+        .max()
+        .unwrap_or(1) as f64;
     let mut out =
         format!(r#"<h2>Customer-days per day</h2><svg width="{W}" height="{H}" role="img">"#);
     axes(&mut out, days, y_max, "");
@@ -96,10 +101,10 @@ fn day_bars(v: &Verdict) -> String {
     for d in &v.days {
         let mut base = 0.0;
         for (n, colour, what) in [
-            (d.served, "#2ca02c", "served"),
-            (d.late, "#ff7f0e", "late"),
-            (d.excused, "#999999", "excused (blocked account)"),
-            (d.missed, "#d62728", "missed"),
+            (d.tally.served, "#2ca02c", "served"),
+            (d.tally.late, "#ff7f0e", "late"),
+            (d.tally.excused, "#999999", "excused (blocked account)"),
+            (d.tally.missed, "#d62728", "missed"),
         ] {
             if n == 0 {
                 continue;
@@ -184,8 +189,9 @@ th{background:#f3f3f3}.pass{color:#fff;background:#2ca02c;padding:2px 8px}.fail{
     let _ = write!(
         out,
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{:.1}</td><td>{} (limit {})</td><td>{}</td></tr></table>",
-        t.customer_days, t.served, t.late, t.excused, t.missed, t.stuck_orders, t.reported,
-        t.lost_reports, t.unexpected_reports, t.duplicate_reports, t.runs_not_finished,
+        t.tally.customer_days, t.tally.served, t.tally.late, t.tally.excused, t.tally.missed,
+        t.tally.stuck_orders, t.tally.reported, t.tally.lost_reports, t.tally.unexpected_reports,
+        t.tally.duplicate_reports, t.tally.runs_not_finished,
         t.db_growth_bytes_per_customer_day, t.api_p99_ms, t.max_browser_leases, t.session_limit,
         t.max_portal_sessions
     );

@@ -15,46 +15,17 @@ mod verdict;
 use clap::Parser;
 
 fn print_table(v: &run::Verdict) {
-    println!(
-        "{:>4} {:<10} {:>5} {:>6} {:>4} {:>7} {:>6} {:>6} {:>6} {:>4} {:>4} {:>9} {:>8}",
-        "day",
-        "date",
-        "owed",
-        "served",
-        "late",
-        "excused",
-        "missed",
-        "stuck",
-        "filed",
-        "lost",
-        "dup",
-        "db MiB",
-        "p99 ms"
-    );
+    println!("{}", verdict::DayVerdict::HEADER);
     for d in &v.days {
-        println!(
-            "{:>4} {:<10} {:>5} {:>6} {:>4} {:>7} {:>6} {:>6} {:>6} {:>4} {:>4} {:>9.1} {:>8.1}",
-            d.day,
-            d.date.map(|x| x.to_string()).unwrap_or_default(),
-            d.expected,
-            d.served,
-            d.late,
-            d.excused,
-            d.missed,
-            d.stuck_orders,
-            d.reported,
-            d.lost_reports,
-            d.duplicate_reports,
-            d.db_bytes as f64 / 1048576.0,
-            d.api_p99_ms
-        );
+        println!("{}", d.row());
     }
     let t = &v.totals;
     println!(
         "total: {} customer-days, {} served, {} late, {} excused, {} missed; {} stuck, {} filed, {} lost, {} unexpected, {} duplicates, {} ledger mismatches; {} runs unfinished, {} hours past deadline",
-        t.customer_days, t.served, t.late, t.excused, t.missed, t.stuck_orders, t.reported,
-        t.lost_reports, t.unexpected_reports, t.duplicate_reports, t.ledger_mismatches,
-        t.runs_not_finished, t.hours_past_deadline
+        t.tally.customer_days, t.tally.served, t.tally.late, t.tally.excused, t.tally.missed,
+        t.tally.stuck_orders, t.tally.reported, t.tally.lost_reports, t.tally.unexpected_reports,
+        t.tally.duplicate_reports, t.tally.ledger_mismatches, t.tally.runs_not_finished,
+        t.hours_past_deadline
     );
     println!(
         "database: {:.1} MiB at the end, {:.0} bytes per customer-day overall, {:.0} bytes per customer-day of growth after day 1",

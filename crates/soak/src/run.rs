@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reporter_core::browser_semaphore::BrowserSemaphore;
@@ -30,7 +30,7 @@ use crate::faults::{self, FaultKind, PlannedFault};
 use crate::fleet::{rss_kib, Fleet, Role};
 use crate::samples::{self, quantile, Samples};
 use crate::sim::{self, Sim, SimOptions, SimOrder};
-use crate::verdict::{self, DayInput, DayVerdict, Difference};
+use crate::verdict::{self, DayInput, DayVerdict, Difference, Tally};
 
 /// The first simulated business day. Far enough ahead that the fleet's real
 /// beats (which reconcile on the machine's clock every minute) never owe a
@@ -67,18 +67,8 @@ pub struct ProcessMemory {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Totals {
-    pub customer_days: usize,
-    pub served: usize,
-    pub late: usize,
-    pub excused: usize,
-    pub missed: usize,
-    pub stuck_orders: usize,
-    pub reported: usize,
-    pub lost_reports: usize,
-    pub unexpected_reports: usize,
-    pub duplicate_reports: u64,
-    pub ledger_mismatches: usize,
-    pub runs_not_finished: usize,
+    #[serde(flatten)]
+    pub tally: Tally,
     pub hours_past_deadline: usize,
     pub db_bytes_final: i64,
     pub db_bytes_per_customer_day: f64,
@@ -86,11 +76,11 @@ pub struct Totals {
     pub api_p50_ms: f64,
     pub api_p99_ms: f64,
     pub api_samples: usize,
-    pub api_errors: u32,
+    pub api_errors: usize,
     pub max_portal_sessions: usize,
     pub samples_above_session_limit: usize,
     /// Live browser leases in the semaphore: the fleet-wide cap itself.
-    pub max_browser_leases: u32,
+    pub max_browser_leases: usize,
     pub lease_samples_above_limit: usize,
     pub session_limit: usize,
     pub wall_secs: f64,
@@ -237,63 +227,65 @@ async fn reconcile(fleet: &Fleet, at: DateTime<Utc>) -> anyhow::Result<Vec<DateT
     bail!("reconcile at {at} kept failing: {last}")
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+/// The soak's own view of its database, kept across the PostgreSQL
+/// restarts it causes: a query that fails drops the connection and the next
+/// one connects again.
+struct Watch {
+    url: String,
+    conn: Option<PgConnection>,
 }
 
-/// A fresh connection per question: the soak restarts PostgreSQL under
-/// itself, and a connection that saw the restart is dead.
-fn count(url: &str, sql: &str, at: DateTime<Utc>) -> Option<i64> {
-    let mut c = PgConnection::establish(url).ok()?;
-    diesel::sql_query(sql)
-        .bind::<Timestamptz, _>(at)
-        .get_result::<Count>(&mut c)
-        .ok()
-        .map(|r| r.n)
-}
-
-/// Waits until every hour in `hours` has a finished run (runs are created
-/// by the worker that takes the process-slot job). False past `deadline`.
-async fn settle(url: &str, hours: &[DateTime<Utc>], deadline: Duration) -> bool {
-    let start = Instant::now();
-    loop {
-        let mut done = true;
-        for h in hours {
-            let finished = count(
-                url,
-                "SELECT count(*) AS n FROM reporter_runs WHERE scheduled_at = $1 AND finished_at IS NOT NULL",
-                *h,
-            );
-            if finished != Some(1) {
-                done = false;
-                break;
-            }
+impl Watch {
+    fn new(url: &str) -> Self {
+        Watch {
+            url: url.to_string(),
+            conn: None,
         }
-        if done {
-            return true;
-        }
-        if start.elapsed() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
 
-/// Waits (up to 20 s) for the hour's run to have a range being reported or
-/// a download under way, so a mid-run fault strikes mid-run. Returns the
-/// pid in the lock holder's name when a range is held.
-async fn wait_mid_run(url: &str, at: DateTime<Utc>) -> (bool, Option<u32>) {
-    #[derive(QueryableByName)]
-    struct Holder {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        locked_by: String,
+    fn ask<T>(&mut self, q: impl FnOnce(&mut PgConnection) -> QueryResult<T>) -> Option<T> {
+        if self.conn.is_none() {
+            self.conn = PgConnection::establish(&self.url).ok();
+        }
+        let r = q(self.conn.as_mut()?);
+        if r.is_err() {
+            self.conn = None;
+        }
+        r.ok()
     }
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if let Ok(mut c) = PgConnection::establish(url) {
-            let holder: Option<Holder> = diesel::sql_query(
+
+    /// Whether every hour in `hours` has a finished run (runs are created
+    /// by the worker that takes the process-slot job).
+    fn all_finished(&mut self, hours: &[DateTime<Utc>]) -> bool {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut distinct = hours.to_vec();
+        distinct.sort();
+        distinct.dedup();
+        let want = distinct.len() as i64;
+        self.ask(|c| {
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM reporter_runs
+                  WHERE scheduled_at = ANY($1) AND finished_at IS NOT NULL",
+            )
+            .bind::<Array<Timestamptz>, _>(distinct)
+            .get_result::<Count>(c)
+        })
+        .is_some_and(|r| r.n == want)
+    }
+
+    /// The holder of a range of the hour `at` being reported, if any.
+    fn range_holder(&mut self, at: DateTime<Utc>) -> Option<String> {
+        #[derive(QueryableByName)]
+        struct Holder {
+            #[diesel(sql_type = Text)]
+            locked_by: String,
+        }
+        self.ask(|c| {
+            diesel::sql_query(
                 "SELECT g.locked_by FROM reporter_ranges g
                    JOIN reporter_run_users u ON u.id = g.run_user_id
                    JOIN reporter_runs r ON r.id = u.run_id
@@ -301,23 +293,40 @@ async fn wait_mid_run(url: &str, at: DateTime<Utc>) -> (bool, Option<u32>) {
                   LIMIT 1",
             )
             .bind::<Timestamptz, _>(at)
-            .get_result(&mut c)
+            .get_result::<Holder>(c)
             .optional()
-            .ok()
-            .flatten();
-            if let Some(h) = holder {
-                // Worker ids are `<host>-<pid>-<random>`.
-                let pid = h.locked_by.rsplit('-').nth(1).and_then(|p| p.parse().ok());
-                return (true, pid);
-            }
-            let finished = count(
-                url,
-                "SELECT count(*) AS n FROM reporter_runs WHERE scheduled_at = $1 AND finished_at IS NOT NULL",
-                at,
-            );
-            if finished == Some(1) {
-                return (false, None);
-            }
+        })
+        .flatten()
+        .map(|h| h.locked_by)
+    }
+}
+
+/// Waits until every hour in `hours` has a finished run. False past
+/// `deadline`.
+async fn settle(watch: &mut Watch, hours: &[DateTime<Utc>], deadline: Duration) -> bool {
+    let start = Instant::now();
+    while !watch.all_finished(hours) {
+        if start.elapsed() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    true
+}
+
+/// Waits (up to 20 s) for the hour's run to have a range being reported, so
+/// a mid-run fault strikes mid-run. Returns whether one was, and the pid in
+/// the lock holder's name.
+async fn wait_mid_run(watch: &mut Watch, at: DateTime<Utc>) -> (bool, Option<u32>) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Some(holder) = watch.range_holder(at) {
+            // Worker ids are `<host>-<pid>-<random>`.
+            let pid = holder.rsplit('-').nth(1).and_then(|p| p.parse().ok());
+            return (true, pid);
+        }
+        if watch.all_finished(&[at]) {
+            return (false, None);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -432,6 +441,7 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
     let mut memory: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut dup_before = 0u64;
     let hour_deadline = Duration::from_secs(args.hour_deadline_secs);
+    let mut watch = Watch::new(&services.database_url);
     for day in 1..=args.days {
         let day_started = Instant::now();
         day_now.store(day, Ordering::Relaxed);
@@ -456,10 +466,11 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
                 .iter()
                 .filter(|f| f.day == day && f.kind == FaultKind::BlockedAccount)
             {
+                let email = f.customer.map(|i| customers[i].portal_email.clone());
                 events.push(event(
                     f,
                     &started,
-                    emails.join(","),
+                    email.unwrap_or_default(),
                     false,
                     "blocked from the start of the day".into(),
                 ));
@@ -525,12 +536,12 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
                 pending_hours.extend(enqueued);
             }
             if let Some(f) = fault.filter(|f| f.kind.mid_run()) {
-                let (mid_run, holder) = wait_mid_run(&services.database_url, at).await;
+                let (mid_run, holder) = wait_mid_run(&mut watch, at).await;
                 let e = strike(f, &mut fleet, &mut services, holder, args.lease_secs)?;
                 events.push(event(f, &started, e.0, mid_run, e.1));
             }
             if !pending_hours.is_empty() {
-                if !settle(&services.database_url, &pending_hours, hour_deadline).await {
+                if !settle(&mut watch, &pending_hours, hour_deadline).await {
                     verdict.hours_past_deadline.push(hour);
                     eprintln!(
                         "soak: day {day} hour {hour}: runs did not settle within {hour_deadline:?}"
@@ -563,21 +574,19 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
         if let Some(slot) = beat_down.take() {
             fleet.start(Role::Beat, &slot)?;
         }
-        if !pending_hours.is_empty()
-            && !settle(&services.database_url, &pending_hours, hour_deadline).await
-        {
+        if !pending_hours.is_empty() && !settle(&mut watch, &pending_hours, hour_deadline).await {
             verdict.hours_past_deadline.push(last_hour + 1);
         }
         // One more chance for overdue hours before the portal's day moves
         // on (after that their reports would land on the wrong day).
         if !overdue.is_empty() {
-            settle(&services.database_url, &overdue, hour_deadline).await;
+            settle(&mut watch, &overdue, hour_deadline).await;
         }
         if !blocked.is_empty() {
             sim.set_blocked(&[]).await?;
         }
         let mut conn = connect_retrying(&services.database_url).await?;
-        verdict.runs_not_finished = verdict::unfinished_runs(&mut conn, date)?;
+        verdict.tally.runs_not_finished = verdict::unfinished_runs(&mut conn, date)?;
         let reports = sim.reports().await?;
         let filed = sim::reports_of_day(&reports, date);
         diffs.extend(verdict::judge_day(
@@ -593,7 +602,7 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
             &mut verdict,
         )?);
         let stats = sim.stats().await?;
-        verdict.duplicate_reports += stats.counters.duplicate_reports - dup_before;
+        verdict.tally.duplicate_reports += stats.counters.duplicate_reports - dup_before;
         dup_before = stats.counters.duplicate_reports;
         verdict.db_bytes = verdict::database_bytes(&mut conn)?;
         drop(conn);
@@ -652,26 +661,19 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
         .collect();
     let s = samples.lock().expect("samples lock");
     let api = s.api_of(None);
-    let sum = |f: fn(&DayVerdict) -> usize| days.iter().map(f).sum::<usize>();
-    let customer_days = sum(|d| d.expected);
+    let mut tally = Tally::default();
+    for d in &days {
+        tally.add(&d.tally);
+    }
+    let customer_days = tally.customer_days;
     let db_final = days.last().map_or(0, |d| d.db_bytes);
     let db_first = days.first().map_or(0, |d| d.db_bytes);
-    let later_days = customer_days.saturating_sub(days.first().map_or(0, |d| d.expected));
+    let later_days =
+        customer_days.saturating_sub(days.first().map_or(0, |d| d.tally.customer_days));
     let limit = settings.max_active_selenium as usize;
     let totals = Totals {
-        customer_days,
-        served: sum(|d| d.served),
-        late: sum(|d| d.late),
-        excused: sum(|d| d.excused),
-        missed: sum(|d| d.missed),
-        stuck_orders: sum(|d| d.stuck_orders),
-        reported: sum(|d| d.reported),
-        lost_reports: sum(|d| d.lost_reports),
-        unexpected_reports: sum(|d| d.unexpected_reports),
-        duplicate_reports: days.iter().map(|d| d.duplicate_reports).sum(),
-        ledger_mismatches: sum(|d| d.ledger_mismatches),
-        runs_not_finished: sum(|d| d.runs_not_finished),
-        hours_past_deadline: sum(|d| d.hours_past_deadline.len()),
+        tally,
+        hours_past_deadline: days.iter().map(|d| d.hours_past_deadline.len()).sum(),
         db_bytes_final: db_final,
         db_bytes_per_customer_day: db_final as f64 / customer_days.max(1) as f64,
         db_growth_bytes_per_customer_day: (db_final - db_first) as f64 / later_days.max(1) as f64,
@@ -682,17 +684,12 @@ pub async fn run(args: Args) -> anyhow::Result<Verdict> {
         max_portal_sessions: s.max_sessions(None),
         samples_above_session_limit: s.sessions_above(limit),
         max_browser_leases: s.max_leases(None),
-        lease_samples_above_limit: s.leases_above(limit as u32),
+        lease_samples_above_limit: s.leases_above(limit),
         session_limit: limit,
         wall_secs: started.elapsed().as_secs_f64(),
         crashed_processes: crashed,
     };
-    let pass = totals.lost_reports == 0
-        && totals.duplicate_reports == 0
-        && totals.unexpected_reports == 0
-        && totals.ledger_mismatches == 0
-        && totals.missed == 0
-        && totals.runs_not_finished == 0
+    let pass = totals.tally.clean()
         && totals.lease_samples_above_limit == 0
         && totals.hours_past_deadline == 0;
     Ok(Verdict {
@@ -806,22 +803,7 @@ async fn connect_retrying(url: &str) -> anyhow::Result<PgConnection> {
 }
 
 fn print_day(d: &DayVerdict) {
-    eprintln!(
-        "soak: day {:>2} {}  served {:>3} late {:>2} excused {:>2} missed {:>2}  stuck {:>5} filed {:>5} lost {} dup {}  db {:>6.1} MiB  api p99 {:>6.1} ms  {:>5.1} s",
-        d.day,
-        d.date.map(|x| x.to_string()).unwrap_or_default(),
-        d.served,
-        d.late,
-        d.excused,
-        d.missed,
-        d.stuck_orders,
-        d.reported,
-        d.lost_reports,
-        d.duplicate_reports,
-        d.db_bytes as f64 / 1048576.0,
-        d.api_p99_ms,
-        d.wall_secs
-    );
+    eprintln!("soak: {}  ({:.1} s)", d.row(), d.wall_secs);
     for m in &d.missed_detail {
         eprintln!("soak:   missed {m}");
     }

@@ -14,62 +14,52 @@ use crate::sim::Sim;
 pub struct Samples {
     /// (day, milliseconds) of answered requests.
     pub api_ms: Vec<(u32, f64)>,
-    /// (day, count) of requests that failed or answered an error.
-    pub api_errors: Vec<(u32, u32)>,
+    /// The day of each request that failed or answered an error.
+    pub api_errors: Vec<u32>,
     /// (day, open portal sessions).
     pub sessions: Vec<(u32, usize)>,
     /// (day, live browser leases in the fleet's semaphore).
-    pub leases: Vec<(u32, u32)>,
+    pub leases: Vec<(u32, usize)>,
+}
+
+/// The values of `series` on `day` (every day when `None`).
+fn on<T: Copy>(series: &[(u32, T)], day: Option<u32>) -> impl Iterator<Item = T> + '_ {
+    series
+        .iter()
+        .filter(move |(d, _)| day.is_none_or(|x| x == *d))
+        .map(|(_, v)| *v)
+}
+
+fn above(series: &[(u32, usize)], limit: usize) -> usize {
+    series.iter().filter(|(_, n)| *n > limit).count()
 }
 
 impl Samples {
-    fn error(&mut self, day: u32) {
-        match self.api_errors.iter_mut().find(|(d, _)| *d == day) {
-            Some((_, n)) => *n += 1,
-            None => self.api_errors.push((day, 1)),
-        }
-    }
-
     pub fn api_of(&self, day: Option<u32>) -> Vec<f64> {
-        self.api_ms
-            .iter()
-            .filter(|(d, _)| day.is_none_or(|x| x == *d))
-            .map(|(_, ms)| *ms)
-            .collect()
+        on(&self.api_ms, day).collect()
     }
 
-    pub fn errors_of(&self, day: Option<u32>) -> u32 {
+    pub fn errors_of(&self, day: Option<u32>) -> usize {
         self.api_errors
             .iter()
-            .filter(|(d, _)| day.is_none_or(|x| x == *d))
-            .map(|(_, n)| n)
-            .sum()
+            .filter(|d| day.is_none_or(|x| x == **d))
+            .count()
     }
 
     pub fn max_sessions(&self, day: Option<u32>) -> usize {
-        self.sessions
-            .iter()
-            .filter(|(d, _)| day.is_none_or(|x| x == *d))
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0)
+        on(&self.sessions, day).max().unwrap_or(0)
     }
 
     pub fn sessions_above(&self, limit: usize) -> usize {
-        self.sessions.iter().filter(|(_, n)| *n > limit).count()
+        above(&self.sessions, limit)
     }
 
-    pub fn max_leases(&self, day: Option<u32>) -> u32 {
-        self.leases
-            .iter()
-            .filter(|(d, _)| day.is_none_or(|x| x == *d))
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0)
+    pub fn max_leases(&self, day: Option<u32>) -> usize {
+        on(&self.leases, day).max().unwrap_or(0)
     }
 
-    pub fn leases_above(&self, limit: u32) -> usize {
-        self.leases.iter().filter(|(_, n)| *n > limit).count()
+    pub fn leases_above(&self, limit: usize) -> usize {
+        above(&self.leases, limit)
     }
 }
 
@@ -116,13 +106,13 @@ pub fn spawn(
                 if ok {
                     s.api_ms.push((d, ms));
                 } else {
-                    s.error(d);
+                    s.api_errors.push(d);
                 }
                 if let Some(n) = sessions {
                     s.sessions.push((d, n));
                 }
                 if let Some(n) = leases {
-                    s.leases.push((d, n));
+                    s.leases.push((d, n as usize));
                 }
             }
             tokio::time::sleep(every).await;

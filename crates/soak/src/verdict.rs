@@ -24,11 +24,11 @@ pub struct Difference {
     pub kind: &'static str,
 }
 
+/// The counts judged per day and summed over the soak.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct DayVerdict {
-    pub day: u32,
-    pub date: Option<NaiveDate>,
-    pub expected: usize,
+pub struct Tally {
+    /// Customer-days the schedule owed.
+    pub customer_days: usize,
     pub served: usize,
     pub late: usize,
     pub excused: usize,
@@ -40,17 +40,79 @@ pub struct DayVerdict {
     pub duplicate_reports: u64,
     pub ledger_mismatches: usize,
     pub runs_not_finished: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: &Tally) {
+        self.customer_days += o.customer_days;
+        self.served += o.served;
+        self.late += o.late;
+        self.excused += o.excused;
+        self.missed += o.missed;
+        self.stuck_orders += o.stuck_orders;
+        self.reported += o.reported;
+        self.lost_reports += o.lost_reports;
+        self.unexpected_reports += o.unexpected_reports;
+        self.duplicate_reports += o.duplicate_reports;
+        self.ledger_mismatches += o.ledger_mismatches;
+        self.runs_not_finished += o.runs_not_finished;
+    }
+
+    /// Nothing lost, filed twice or wrongly, no customer-day missed and no
+    /// run left open.
+    pub fn clean(&self) -> bool {
+        self.lost_reports == 0
+            && self.duplicate_reports == 0
+            && self.unexpected_reports == 0
+            && self.ledger_mismatches == 0
+            && self.missed == 0
+            && self.runs_not_finished == 0
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DayVerdict {
+    pub day: u32,
+    pub date: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub tally: Tally,
     pub hours_past_deadline: Vec<u8>,
     pub db_bytes: i64,
     pub rss_kib: BTreeMap<String, u64>,
     pub api_p50_ms: f64,
     pub api_p99_ms: f64,
     pub api_samples: usize,
-    pub api_errors: u32,
+    pub api_errors: usize,
     pub max_portal_sessions: usize,
     pub wall_secs: f64,
     /// Missed customer-days as `portal email: reason`.
     pub missed_detail: Vec<String>,
+}
+
+impl DayVerdict {
+    /// Column names of [`DayVerdict::row`].
+    pub const HEADER: &'static str = " day date        owed served late excused missed  stuck  filed lost  dup    db MiB   p99 ms";
+
+    /// The day as one line of the verdict table.
+    pub fn row(&self) -> String {
+        let t = &self.tally;
+        format!(
+            "{:>4} {:<10} {:>5} {:>6} {:>4} {:>7} {:>6} {:>6} {:>6} {:>4} {:>4} {:>9.1} {:>8.1}",
+            self.day,
+            self.date.map(|x| x.to_string()).unwrap_or_default(),
+            t.customer_days,
+            t.served,
+            t.late,
+            t.excused,
+            t.missed,
+            t.stuck_orders,
+            t.reported,
+            t.lost_reports,
+            t.duplicate_reports,
+            self.db_bytes as f64 / 1048576.0,
+            self.api_p99_ms
+        )
+    }
 }
 
 #[derive(QueryableByName)]
@@ -120,7 +182,7 @@ pub fn judge_day(
     let date = input.date;
     let today_truth = &input.truth[&date];
     for (i, c) in input.customers.iter().enumerate() {
-        verdict.expected += 1;
+        verdict.tally.customer_days += 1;
         let account = c.portal_email.to_ascii_lowercase();
         // The reporter compares with its latest export of an earlier day,
         // which held the portal's orders of that day.
@@ -165,7 +227,7 @@ pub fn judge_day(
             })
         };
         for id in ledger.symmetric_difference(&filed) {
-            verdict.ledger_mismatches += 1;
+            verdict.tally.ledger_mismatches += 1;
             push(
                 *id,
                 if ledger.contains(id) {
@@ -190,17 +252,17 @@ pub fn judge_day(
         .get_result(conn)
         .optional()?;
         if input.blocked.contains(&i) && filed.is_empty() && ledger.is_empty() {
-            verdict.excused += 1;
+            verdict.tally.excused += 1;
             continue;
         }
-        verdict.stuck_orders += expected.len();
-        verdict.reported += filed.len();
+        verdict.tally.stuck_orders += expected.len();
+        verdict.tally.reported += filed.len();
         for id in expected.difference(&filed) {
-            verdict.lost_reports += 1;
+            verdict.tally.lost_reports += 1;
             push(*id, "lost");
         }
         for id in filed.difference(&expected) {
-            verdict.unexpected_reports += 1;
+            verdict.tally.unexpected_reports += 1;
             push(*id, "unexpected");
         }
         let problem = match &run {
@@ -219,16 +281,16 @@ pub fn judge_day(
         };
         match (problem, run) {
             (Some(why), _) => {
-                verdict.missed += 1;
+                verdict.tally.missed += 1;
                 verdict
                     .missed_detail
                     .push(format!("{}: {why}", c.portal_email));
             }
-            (None, Some(r)) if r.late_start => verdict.late += 1,
-            (None, _) => verdict.served += 1,
+            (None, Some(r)) if r.late_start => verdict.tally.late += 1,
+            (None, _) => verdict.tally.served += 1,
         }
     }
-    verdict.duplicate_reports += input.filed.values().map(|n| u64::from(n - 1)).sum::<u64>();
+    verdict.tally.duplicate_reports += input.filed.values().map(|n| u64::from(n - 1)).sum::<u64>();
     Ok(diffs)
 }
 

@@ -20,6 +20,18 @@ pub fn redis_url() -> String {
 }
 
 pub mod chromedriver;
+
+/// Sends `sig` (`TERM`, `STOP`, `CONT`, …) to process `pid`; whether it was
+/// delivered.
+pub fn signal(pid: u32, sig: &str) -> bool {
+    std::process::Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
 pub mod private_services;
 
 /// The password of every user made by [`create_user`].

@@ -88,10 +88,7 @@ impl PrivateRedis {
     /// SIGTERM: Redis flushes its append-only file and exits.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(c.id().to_string())
-                .status();
+            crate::signal(c.id(), "TERM");
             let _ = c.wait();
         }
     }

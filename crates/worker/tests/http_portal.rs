@@ -425,7 +425,15 @@ async fn an_expired_session_logs_in_again() {
     let sim = start_sim(Some(Duration::from_millis(300))).await;
     let portal = portal(&sim, Duration::from_secs(10));
     let mut session = login(&portal, 1, &SessionContext::default()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Until the simulator counts the idle session as expired.
+    let start = std::time::Instant::now();
+    while stats(&sim).await["active_sessions"].as_u64() != Some(0) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the session never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let order = first_order(&sim, &account(1).email).await;
     assert_eq!(session.open_order(&order).await.unwrap(), None);
     assert_eq!(stats(&sim).await["logins"].as_u64(), Some(2));

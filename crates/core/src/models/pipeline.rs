@@ -651,16 +651,31 @@ pub fn last_chance_at(
 }
 
 /// What [`release_range`] did with the range.
-pub const RELEASED_PENDING: &str = "pending";
-/// The budget was spent and the range got its one more chance, due at the
-/// `last_chance` instant given (its status is `pending`).
-pub const RELEASED_LAST_CHANCE: &str = "last_chance";
-pub const RELEASED_FAILED: &str = "failed";
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Released {
+    /// Pending again, due at its ordinary retry.
+    Pending,
+    /// Its budget was spent and it got its one more chance, due then (its
+    /// status is `pending`).
+    LastChance(DateTime<Utc>),
+    /// Failed for good.
+    Failed,
+}
+
+impl Released {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Released::Pending => "pending",
+            Released::LastChance(_) => "last_chance",
+            Released::Failed => "failed",
+        }
+    }
+}
 
 /// Gives the range back (pending, due after `retry_at`), or, when its retry
 /// budget is spent, once gives it one more chance at `last_chance` and
-/// after that fails it for good. Fenced. Returns what it did
-/// ([`RELEASED_PENDING`], [`RELEASED_LAST_CHANCE`], [`RELEASED_FAILED`]).
+/// after that fails it for good. Fenced. Returns what it did, `None` when
+/// the fence is no longer ours.
 ///
 /// The budget counts failures without progress, not takes: `error = None`
 /// (a SIGTERM hand-back) costs nothing, an attempt that reported at least
@@ -677,7 +692,7 @@ pub fn release_range(
     retry_at: DateTime<Utc>,
     max_failures: i32,
     last_chance: Option<DateTime<Utc>>,
-) -> QueryResult<Option<&'static str>> {
+) -> QueryResult<Option<Released>> {
     conn.transaction(|conn| {
         let row: Option<(i32, Option<DateTime<Utc>>)> = ranges::table
             .find(t.range_id)
@@ -699,9 +714,9 @@ pub fn release_range(
         };
         let spent = error.is_some() && failures >= max_failures;
         let (released, status, due, chance) = match (spent, last_chance, had_last_chance) {
-            (false, _, _) => (RELEASED_PENDING, "pending", retry_at, had_last_chance),
-            (true, Some(at), None) => (RELEASED_LAST_CHANCE, "pending", at, Some(at)),
-            (true, _, _) => (RELEASED_FAILED, "failed", retry_at, had_last_chance),
+            (false, _, _) => (Released::Pending, "pending", retry_at, had_last_chance),
+            (true, Some(at), None) => (Released::LastChance(at), "pending", at, Some(at)),
+            (true, _, _) => (Released::Failed, "failed", retry_at, had_last_chance),
         };
         diesel::update(ranges::table.find(t.range_id))
             .set((
@@ -713,7 +728,7 @@ pub fn release_range(
                 ranges::last_chance_at.eq(chance),
             ))
             .execute(conn)?;
-        if released == RELEASED_FAILED {
+        if released == Released::Failed {
             settle_run_user(conn, t.run_user_id)?;
         }
         Ok(Some(released))
@@ -726,19 +741,6 @@ pub fn run_scheduled_at(conn: &mut PgConnection, run_id: i64) -> QueryResult<Dat
         .find(run_id)
         .select(runs::scheduled_at)
         .first(conn)
-}
-
-/// When a pending range is next due.
-pub fn range_available_at(
-    conn: &mut PgConnection,
-    range_id: i64,
-) -> QueryResult<Option<DateTime<Utc>>> {
-    Ok(ranges::table
-        .find(range_id)
-        .select(ranges::available_at)
-        .first::<Option<DateTime<Utc>>>(conn)
-        .optional()?
-        .flatten())
 }
 
 /// Gives up a range without an owner (operator action or sweep).

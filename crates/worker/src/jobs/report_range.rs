@@ -11,7 +11,7 @@ use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
 use reporter_core::browser_semaphore::{HeldLease, Holder, SemaphoreError};
 use reporter_core::jobs::ReportRange;
-use reporter_core::models::pipeline::{self, LedgerWrite, TakenRange};
+use reporter_core::models::pipeline::{self, LedgerWrite, Released, TakenRange};
 use reporter_core::models::user;
 use reporter_core::progress;
 use tracing::{debug, info, info_span, warn, Instrument};
@@ -256,18 +256,16 @@ async fn report(
                 pipeline_release(env, t2, fence, Some((e.to_string(), permanent)), progressed)
                     .await?;
             warn!(error = %e, status = ?status, takes = t.attempts, progressed, "range attempt failed");
-            if let Some(s @ (pipeline::RELEASED_PENDING | pipeline::RELEASED_LAST_CHANCE)) = status
-            {
+            let delay = match status {
+                Some(Released::Pending) => Some(Duration::from_secs(env.settings.range_retry_secs)),
+                Some(Released::LastChance(due)) => {
+                    info!(%due, "retry budget spent: one more chance before the hour ends");
+                    Some((due - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                }
+                Some(Released::Failed) | None => None,
+            };
+            if let Some(delay) = delay {
                 super::count_retry(ReportRange::KIND);
-                let delay = if s == pipeline::RELEASED_LAST_CHANCE {
-                    let id = t.range_id;
-                    let due = env.db(move |c| pipeline::range_available_at(c, id)).await?;
-                    info!(due = ?due, "retry budget spent: one more chance before the hour ends");
-                    due.and_then(|d| (d - Utc::now()).to_std().ok())
-                        .unwrap_or(Duration::ZERO)
-                } else {
-                    Duration::from_secs(env.settings.range_retry_secs)
-                };
                 env.queues
                     .push_report_range(
                         ReportRange {
@@ -305,7 +303,7 @@ async fn pipeline_release(
     fence: i64,
     error: Option<(String, bool)>,
     progressed: bool,
-) -> anyhow::Result<Option<&'static str>> {
+) -> anyhow::Result<Option<Released>> {
     let retry_at = Utc::now()
         + chrono::Duration::seconds(if error.is_some() {
             env.settings.range_retry_secs as i64

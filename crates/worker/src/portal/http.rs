@@ -26,7 +26,8 @@ use reporter_core::models::pipeline::StuckOrder;
 use reqwest::{StatusCode, Url};
 use tracing::{debug, info, warn};
 
-use super::webdriver::{self, render_message, xlsx, Profile, WebDriverOptions};
+use super::session_retry::{self, Step};
+use super::webdriver::{render_message, xlsx, Profile, WebDriverOptions};
 use super::{Portal, PortalError, PortalSession, ReportReceipt, SessionContext, SweepError};
 use page::{Element, Page, Selector};
 
@@ -266,19 +267,6 @@ impl Answer {
     }
 }
 
-/// How a step of a session failed.
-enum Step {
-    Portal(PortalError),
-    /// The portal sent us to the login page: the session expired.
-    LoggedOut,
-}
-
-impl From<PortalError> for Step {
-    fn from(e: PortalError) -> Self {
-        Step::Portal(e)
-    }
-}
-
 /// An order page that showed the report form, kept so `report` of the same
 /// order posts that form without loading the page again.
 struct Opened {
@@ -390,15 +378,7 @@ impl HttpSession {
         }
         let page = a.page();
         if let Some(text) = page.text(&sel.login_error) {
-            let p = &self.shared.profile().login;
-            let norm = xlsx::normalize_header(&text);
-            return Err(if norm.contains(&xlsx::normalize_header(&p.blocked_text)) {
-                PortalError::Blocked
-            } else if norm.contains(&xlsx::normalize_header(&p.invalid_credentials_text)) {
-                PortalError::InvalidCredentials
-            } else {
-                PortalError::Permanent(format!("the portal refused the login: {}", text.trim()))
-            });
+            return Err(self.shared.profile().login.refusal(&text));
         }
         Err(PortalError::Transient(format!(
             "login answered {} on {}",
@@ -417,7 +397,7 @@ impl HttpSession {
     }
 
     async fn login_with_retries(&self) -> Result<(), PortalError> {
-        webdriver::retry(
+        session_retry::retry(
             self.shared.opts.page_attempts,
             "login",
             &self.ctx.still_held,
@@ -587,41 +567,20 @@ impl HttpSession {
         .into())
     }
 
-    /// Runs `step` with retries of transient failures while the lease is
-    /// held, logging in again once if the portal sent us to the login page:
-    /// the browser adapter's policy, so soaks see the same retry load.
-    async fn with_session<T, F, Fut>(&self, what: &str, mut step: F) -> Result<T, PortalError>
+    /// The browser adapter's policy, so soaks see the same retry load.
+    async fn with_session<T, F, Fut>(&self, what: &str, step: F) -> Result<T, PortalError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Step>>,
     {
-        let mut relogged = false;
-        let mut attempt = 1;
-        loop {
-            match step().await {
-                Ok(v) => return Ok(v),
-                Err(Step::LoggedOut) if !relogged => {
-                    self.ctx.still_held.ensure(what)?;
-                    info!(what, "portal session expired; logging in again");
-                    relogged = true;
-                    self.login_with_retries().await?;
-                }
-                Err(Step::LoggedOut) => {
-                    return Err(PortalError::Transient(format!(
-                        "{what}: sent back to the login page right after logging in again"
-                    )))
-                }
-                Err(Step::Portal(e))
-                    if e.is_retryable() && attempt < self.shared.opts.page_attempts =>
-                {
-                    debug!(what, attempt, error = %e, "retrying");
-                    tokio::time::sleep(webdriver::backoff(attempt)).await;
-                    self.ctx.still_held.ensure(what)?;
-                    attempt += 1;
-                }
-                Err(Step::Portal(e)) => return Err(e),
-            }
-        }
+        session_retry::with_session(
+            what,
+            self.shared.opts.page_attempts,
+            &self.ctx.still_held,
+            step,
+            || self.login_with_retries(),
+        )
+        .await
     }
 }
 
@@ -758,7 +717,7 @@ mod tests {
             portal_url: "http://127.0.0.1:9100/".into(),
             profile: Profile::portal_sim(),
             page_timeout: Duration::from_secs(1),
-            message_template: webdriver::DEFAULT_MESSAGE_TEMPLATE.into(),
+            message_template: crate::portal::webdriver::DEFAULT_MESSAGE_TEMPLATE.into(),
             page_attempts: 2,
         };
         let portal = HttpPortal::new(opts).unwrap();

@@ -5,6 +5,7 @@
 
 pub mod fake;
 pub mod http;
+mod session_retry;
 pub mod webdriver;
 
 use async_trait::async_trait;

@@ -19,12 +19,7 @@ async fn day_two_reports_exactly_the_stuck_orders_with_two_browsers_at_most() {
     .await;
     let (d1, d2) = (d("2026-03-02"), d("2026-03-03"));
 
-    let day1 = p.truth().await;
-    p.trigger(d1).await;
-    assert_eq!(
-        p.wait_finished(d1, Duration::from_secs(120)).await,
-        "completed"
-    );
+    let day1 = p.baseline_day(d1).await;
     assert_eq!(
         p.ledger_count(),
         0,

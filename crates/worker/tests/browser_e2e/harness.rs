@@ -275,6 +275,18 @@ impl BrowserPipeline {
     }
 
     /// (account, order) pairs reported on the portal.
+    /// The first day: the portal's orders as they stand, and the run of
+    /// `date` that takes the baseline exports (asserted completed).
+    pub async fn baseline_day(&self, date: NaiveDate) -> BTreeMap<String, BTreeMap<i64, String>> {
+        let truth = self.truth().await;
+        self.trigger(date).await;
+        assert_eq!(
+            self.wait_finished(date, Duration::from_secs(120)).await,
+            "completed"
+        );
+        truth
+    }
+
     pub async fn reports(&self) -> Vec<(String, i64)> {
         self.sim_get("/_sim/reports")
             .await

@@ -26,12 +26,7 @@ async fn sigkill_mid_range_completes_without_duplicates_or_leftover_sessions() {
     })
     .await;
     let (d1, d2) = (d("2026-03-02"), d("2026-03-03"));
-    let day1 = p.truth().await;
-    p.trigger(d1).await;
-    assert_eq!(
-        p.wait_finished(d1, Duration::from_secs(120)).await,
-        "completed"
-    );
+    let day1 = p.baseline_day(d1).await;
     p.sim_post("/_sim/advance-day", json!({})).await;
     let day2 = p.truth().await;
     p.trigger(d2).await;

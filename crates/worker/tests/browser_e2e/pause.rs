@@ -1,5 +1,4 @@
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -7,12 +6,7 @@ use serde_json::json;
 use crate::harness::{d, stuck_between, BrowserPipeline, Options};
 
 fn signal(pid: u32, sig: &str) {
-    assert!(Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap()
-        .success());
+    assert!(test_support::signal(pid, sig), "kill -{sig} {pid}");
 }
 
 /// Log lines without terminal colours.
@@ -62,12 +56,7 @@ async fn a_worker_resumed_after_its_lease_expired_makes_no_webdriver_call() {
     })
     .await;
     let (d1, d2) = (d("2026-03-02"), d("2026-03-03"));
-    let day1 = p.truth().await;
-    p.trigger(d1).await;
-    assert_eq!(
-        p.wait_finished(d1, Duration::from_secs(120)).await,
-        "completed"
-    );
+    let day1 = p.baseline_day(d1).await;
     p.sim_post("/_sim/advance-day", json!({})).await;
     let day2 = p.truth().await;
     // Slow pages: the pause lands in the middle of a range.
@@ -108,8 +97,17 @@ async fn a_worker_resumed_after_its_lease_expired_makes_no_webdriver_call() {
     signal(paused, "CONT");
     let status = p.wait_finished(d2, Duration::from_secs(240)).await;
     assert_eq!(status, "completed", "{}", p.logs_tail());
-    // Give the resumed worker time to do whatever it would do.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The resumed worker's job has ended once it says why; whatever it
+    // would have sent its browser it has sent by then.
+    let start = Instant::now();
+    while !plain(&p.worker_log(0)).contains("browser lease lost") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the resumed worker did not notice its lease was gone:\n{}",
+            p.logs_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for id in &sessions {
         let driven: Vec<String> = p
             .sessions
@@ -123,12 +121,6 @@ async fn a_worker_resumed_after_its_lease_expired_makes_no_webdriver_call() {
             p.logs_tail()
         );
     }
-    let log = plain(&p.worker_log(0));
-    assert!(
-        log.contains("browser lease lost"),
-        "the resumed worker did not notice its lease was gone:\n{}",
-        p.logs_tail()
-    );
     let expected = stuck_between(&day1, &day2, &[p.emails[0].as_str()]);
     let reported = p.reports().await;
     let set: BTreeSet<(String, i64)> = reported.iter().cloned().collect();

@@ -157,14 +157,8 @@ impl Pipeline {
     /// Sends `sig` (e.g. "TERM", "STOP", "CONT", "KILL") with kill(1):
     /// the workspace forbids unsafe code, so no libc::kill.
     pub fn signal(&self, n: usize, sig: &str) {
-        let pid = self.workers[n].id().to_string();
-        let ok = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(&pid)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{sig} {pid}");
+        let pid = self.workers[n].id();
+        assert!(test_support::signal(pid, sig), "kill -{sig} {pid}");
     }
 
     pub fn slot_instant(date: NaiveDate) -> chrono::DateTime<Utc> {

@@ -61,6 +61,7 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
         pipeline::release_range(c, t, fence, error, progressed, Utc::now(), max, None)
             .unwrap()
             .expect("our fence")
+            .as_str()
     }
     // A transient failure that reported nothing: 1 of 3.
     let (t, f) = take(&mut c);
@@ -108,8 +109,10 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
         .expect("our fence")
     };
     for want in ["pending", "pending", "last_chance", "failed"] {
-        assert_eq!(release_with_chance(&mut c), want);
+        let released = release_with_chance(&mut c);
+        assert_eq!(released.as_str(), want);
         if want == "last_chance" {
+            assert_eq!(released, pipeline::Released::LastChance(chance));
             let (status, due, given): (
                 String,
                 Option<chrono::DateTime<Utc>>,

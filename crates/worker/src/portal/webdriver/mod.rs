@@ -26,6 +26,7 @@ use tracing::{debug, info, warn};
 
 pub use profile::Profile;
 
+use super::session_retry::{self, retry, Step};
 use super::{Portal, PortalError, PortalSession, ReportReceipt, SessionContext, SweepError};
 
 /// Default message of a report; see `REPORTER_REPORT_MESSAGE_TEMPLATE`.
@@ -374,19 +375,6 @@ s.submitted = true;
 return s;
 "#;
 
-/// How a step of a session failed.
-enum Step {
-    Portal(PortalError),
-    /// The portal sent the browser to the login page: the session expired.
-    LoggedOut,
-}
-
-impl From<PortalError> for Step {
-    fn from(e: PortalError) -> Self {
-        Step::Portal(e)
-    }
-}
-
 impl From<WebDriverError> for Step {
     fn from(e: WebDriverError) -> Self {
         Step::Portal(wd_err(e))
@@ -596,14 +584,7 @@ impl WebDriverSession {
             let error = self.find(&p.error).await?;
             self.held()?;
             let text = error.text().await.map_err(wd_err)?;
-            let norm = xlsx::normalize_header(&text);
-            return Err(if norm.contains(&xlsx::normalize_header(&p.blocked_text)) {
-                PortalError::Blocked
-            } else if norm.contains(&xlsx::normalize_header(&p.invalid_credentials_text)) {
-                PortalError::InvalidCredentials
-            } else {
-                PortalError::Permanent(format!("the portal refused the login: {text}"))
-            });
+            return Err(p.refusal(&text));
         }
         Err(PortalError::Transient(format!(
             "login answered {} on {}",
@@ -832,38 +813,19 @@ impl WebDriverSession {
         .into())
     }
 
-    /// Runs `step` with retries of transient failures, logging in again once
-    /// if the portal sent the browser back to the login page.
-    async fn with_session<T, F, Fut>(&self, what: &str, mut step: F) -> Result<T, PortalError>
+    async fn with_session<T, F, Fut>(&self, what: &str, step: F) -> Result<T, PortalError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Step>>,
     {
-        let mut relogged = false;
-        let mut attempt = 1;
-        loop {
-            match step().await {
-                Ok(v) => return Ok(v),
-                Err(Step::LoggedOut) if !relogged => {
-                    self.ctx.still_held.ensure(what)?;
-                    info!(what, "portal session expired; logging in again");
-                    relogged = true;
-                    self.login_with_retries().await?;
-                }
-                Err(Step::LoggedOut) => {
-                    return Err(PortalError::Transient(format!(
-                        "{what}: sent back to the login page right after logging in again"
-                    )))
-                }
-                Err(Step::Portal(e)) if e.is_retryable() && attempt < self.opts.page_attempts => {
-                    debug!(what, attempt, error = %e, "retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
-                    self.ctx.still_held.ensure(what)?;
-                    attempt += 1;
-                }
-                Err(Step::Portal(e)) => return Err(e),
-            }
-        }
+        session_retry::with_session(
+            what,
+            self.opts.page_attempts,
+            &self.ctx.still_held,
+            step,
+            || self.login_with_retries(),
+        )
+        .await
     }
 
     /// Saves a screenshot and the page source for a failure; best effort.
@@ -921,36 +883,6 @@ fn ticket(st: &PageState, i: usize, css: &str, attr: &str) -> Result<String, Por
 }
 
 /// Shared with the HTTP driver so both pace retries alike.
-pub(super) fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(200 * u64::from(attempt))
-}
-
-/// Runs `f` until it succeeds, fails for good or has had `attempts`; a
-/// retry is made only while `held` (the browser lease is still ours).
-pub(super) async fn retry<F, Fut>(
-    attempts: u32,
-    what: &str,
-    held: &super::StillHeld,
-    mut f: F,
-) -> Result<(), PortalError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), PortalError>>,
-{
-    let mut attempt = 1;
-    loop {
-        match f().await {
-            Err(e) if e.is_retryable() && attempt < attempts => {
-                debug!(what, attempt, error = %e, "retrying");
-                tokio::time::sleep(backoff(attempt)).await;
-                held.ensure(what)?;
-                attempt += 1;
-            }
-            r => return r,
-        }
-    }
-}
-
 #[async_trait]
 impl PortalSession for WebDriverSession {
     fn webdriver_session(&self) -> Option<String> {
@@ -1059,7 +991,7 @@ mod tests {
             let lost = lost.clone();
             crate::portal::StillHeld::new(move || !lost.load(Ordering::SeqCst))
         };
-        let r = retry(4, "login", &held, || {
+        let r: Result<(), PortalError> = retry(4, "login", &held, || {
             let (lost, calls) = (lost.clone(), calls.clone());
             async move {
                 calls.fetch_add(1, Ordering::SeqCst);
@@ -1075,7 +1007,7 @@ mod tests {
         lost.store(false, Ordering::SeqCst);
         calls.store(0, Ordering::SeqCst);
         let always = crate::portal::StillHeld::default();
-        let r = retry(3, "login", &always, || {
+        let r: Result<(), PortalError> = retry(3, "login", &always, || {
             let calls = calls.clone();
             async move {
                 calls.fetch_add(1, Ordering::SeqCst);

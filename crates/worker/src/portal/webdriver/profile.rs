@@ -3,6 +3,9 @@
 
 use serde::Deserialize;
 
+use super::xlsx::normalize_header;
+use crate::portal::PortalError;
+
 /// The simulator's profile, used when `REPORTER_PORTAL_PROFILE` is empty.
 pub const PORTAL_SIM_PROFILE: &str = include_str!("../../../profiles/portal-sim.toml");
 
@@ -37,6 +40,21 @@ pub struct LoginProfile {
     pub invalid_credentials_text: String,
     pub blocked_text: String,
     pub logged_in: String,
+}
+
+impl LoginProfile {
+    /// What the login error text `text` means: a blocked account, wrong
+    /// credentials, or another refusal (none of them worth retrying).
+    pub fn refusal(&self, text: &str) -> PortalError {
+        let norm = normalize_header(text);
+        if norm.contains(&normalize_header(&self.blocked_text)) {
+            PortalError::Blocked
+        } else if norm.contains(&normalize_header(&self.invalid_credentials_text)) {
+            PortalError::InvalidCredentials
+        } else {
+            PortalError::Permanent(format!("the portal refused the login: {}", text.trim()))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
