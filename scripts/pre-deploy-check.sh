@@ -10,8 +10,13 @@
 #     passwords;
 #   - `reporterctl check`: config valid, database and Redis reachable, no
 #     pending migrations;
-#   - every migrations/*/up.sql is additive (no DROP TABLE/COLUMN/SCHEMA,
-#     RENAME, TRUNCATE), so the previous release still runs on the new schema;
+#   - every migrations/*/up.sql passes scripts/ci/lint-migrations.sh: squawk
+#     (a PostgreSQL migration linter, pinned, installed on demand into
+#     ~/.cache/reporter with npm or pip) with .squawk.toml, plus the additive
+#     checks squawk lacks (DROP CONSTRAINT, TRUNCATE, DROP SCHEMA): no drop,
+#     rename, type change or new NOT NULL on existing columns, no long lock,
+#     so the previous release still runs on the new schema (docs/deploy.md,
+#     "Migration safety", says how to mark a reviewed exception);
 #   - the image REPORTER_IMAGE:TAG exists (locally or in the registry).
 #
 #   scripts/pre-deploy-check.sh [--env-file FILE] [--tag TAG] [options]
@@ -23,6 +28,10 @@
 #   --allow-pending-migrations pending migrations are reported, not failed (a deploy
 #                              applies them right after this check)
 #   --skip-reporterctl         do not run `reporterctl check`
+#   --skip-migration-lint      do not run squawk (only the additive checks squawk
+#                              lacks); for a host where squawk cannot be installed,
+#                              when CI already linted the commit being deployed.
+#                              Without it, an unavailable squawk is a problem.
 #   --compose                  run reporterctl in the compose network (the migrate
 #                              service of the image being deployed), even when a
 #                              reporterctl is on PATH; scripts/deploy.sh uses this
@@ -36,6 +45,9 @@
 #                 PATH, else as with --compose.
 #   COMPOSE       compose command (default "docker compose")
 #   DOCKER        docker command for the image check (default docker)
+#   SKIP_MIGRATION_LINT=1  same as --skip-migration-lint (scripts/deploy.sh
+#                 passes its environment on)
+#   SQUAWK, SQUAWK_CACHE   see scripts/ci/lint-migrations.sh --help
 #
 # Exit: 0 all good, 1 problems listed, 2 usage error.
 set -euo pipefail
@@ -44,6 +56,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib/deploy-common.sh"
 
 ENV_FILE="$ROOT/.env" TAG='' DEPLOY_ENV=prod ALLOW_PENDING=0 SKIP_CTL=0 DRY_RUN=0 VIA_COMPOSE=0
+SKIP_LINT=0
+[ "${SKIP_MIGRATION_LINT:-0}" != 1 ] || SKIP_LINT=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --env-file) [ $# -ge 2 ] || usage_error "--env-file needs a file"; ENV_FILE=$2; shift 2 ;;
@@ -51,6 +65,7 @@ while [ $# -gt 0 ]; do
     --env) [ $# -ge 2 ] || usage_error "--env needs staging or prod"; DEPLOY_ENV=$2; shift 2 ;;
     --allow-pending-migrations) ALLOW_PENDING=1; shift ;;
     --skip-reporterctl) SKIP_CTL=1; shift ;;
+    --skip-migration-lint) SKIP_LINT=1; shift ;;
     --compose) VIA_COMPOSE=1; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h | --help) print_help "$0"; exit 0 ;;
@@ -177,25 +192,33 @@ if [ "$env_ok" -eq 1 ]; then
   done
 fi
 
-# --- 3. migrations are additive -------------------------------------------------
-# Same rule as crates/core/tests/migrations_are_additive.rs: `--` comments
-# removed, whitespace collapsed, upper-cased, then searched.
-n_up=0
-for up in "$ROOT"/migrations/*/up.sql; do
-  [ -f "$up" ] || continue
-  n_up=$((n_up + 1))
-  norm=$(sed 's/--.*$//' "$up" | tr '\n\t\r' '   ' | tr -s ' ' | tr '[:lower:]' '[:upper:]')
-  found=()
-  for pat in 'DROP TABLE' 'DROP COLUMN' 'RENAME' 'DROP SCHEMA' 'TRUNCATE'; do
-    [[ $norm == *"$pat"* ]] && found+=("$pat")
-  done
-  [ ${#found[@]} -eq 0 ] || fail "${up#"$ROOT"/} is not additive: $(IFS=,; echo "${found[*]}") (old releases must run on the new schema)"
-done
-if [ "$n_up" -eq 0 ]; then
-  fail "no migrations/*/up.sql found under $ROOT"
-else
-  ok "$n_up migrations checked: additive only"
-fi
+# --- 3. migrations: squawk and the additive checks ---------------------------------
+# scripts/ci/lint-migrations.sh prints `FILE:LINE: RULE: message` per finding
+# and a summary line; exit 3 means squawk could not be had here.
+lint=(bash "$ROOT/scripts/ci/lint-migrations.sh" --root "$ROOT")
+[ "$SKIP_LINT" -eq 0 ] || lint+=(--no-squawk)
+set +e
+lint_out=$("${lint[@]}" 2>&1)
+lint_rc=$?
+set -e
+case "$lint_rc" in
+  0)
+    [ "$SKIP_LINT" -eq 0 ] || skip "squawk migration lint (--skip-migration-lint)"
+    ok "$(tail -n 1 <<<"$lint_out")" ;;
+  1)
+    n_found=0
+    while IFS= read -r line; do
+      [[ $line == migrations/*:[0-9]*:\ * ]] || continue
+      fail "migration lint: $line"
+      n_found=$((n_found + 1))
+    done <<<"$lint_out"
+    # no finding lines: the lint itself failed (no migrations, no config, squawk error)
+    [ "$n_found" -gt 0 ] || fail "migration lint failed: $(tail -n 3 <<<"$lint_out" | tr '\n' ' ')" ;;
+  3)
+    fail "migration lint: squawk is not available here and could not be installed (no npm or pip?): install npm or python3-pip, or set SQUAWK to a squawk binary, or pass --skip-migration-lint when CI linted this commit (scripts/ci/lint-migrations.sh --help)" ;;
+  *)
+    fail "migration lint exited $lint_rc: $(tail -n 3 <<<"$lint_out" | tr '\n' ' ')" ;;
+esac
 
 # --- 4. the image -----------------------------------------------------------------
 IMAGE=$(envf REPORTER_IMAGE reporter)

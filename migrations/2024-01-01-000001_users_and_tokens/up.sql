@@ -1,3 +1,5 @@
+-- reviewed (issue 12): applied in production before migrations had to set lock_timeout; never run again.
+-- squawk-ignore-file require-lock-timeout
 CREATE TABLE users (
     id BIGSERIAL PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,

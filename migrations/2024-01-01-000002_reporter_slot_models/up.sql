@@ -1,3 +1,5 @@
+-- reviewed (issue 12): applied in production before migrations had to set lock_timeout; never run again.
+-- squawk-ignore-file require-lock-timeout
 CREATE TABLE reporter_slot_config (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     max_active_selenium INTEGER NOT NULL DEFAULT 6,

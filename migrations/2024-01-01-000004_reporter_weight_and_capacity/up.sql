@@ -1,3 +1,5 @@
+-- reviewed (issue 12): applied in production before migrations had to set lock_timeout; never run again.
+-- squawk-ignore-file require-lock-timeout
 -- Additive only: old code keeps working on this schema (that is how rollback works).
 ALTER TABLE reporter_slot_config
     ADD COLUMN slot_capacity INTEGER NOT NULL DEFAULT 6 CHECK (slot_capacity >= 0),

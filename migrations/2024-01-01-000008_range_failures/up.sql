@@ -1,3 +1,5 @@
+-- reviewed (issue 12): applied in production before migrations had to set lock_timeout; never run again.
+-- squawk-ignore-file require-lock-timeout
 -- A range's retry budget counts failed attempts that made no progress, not
 -- takes: takeovers after a kill or pause and SIGTERM hand-backs are not
 -- failures (`attempts` still counts every take, for operators). Additive.

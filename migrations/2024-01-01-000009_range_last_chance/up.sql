@@ -1,3 +1,5 @@
+-- reviewed (issue 12): applied in production before migrations had to set lock_timeout; never run again.
+-- squawk-ignore-file require-lock-timeout
 -- Before its hour ends, a range whose retry budget is spent gets one more
 -- chance (a portal outage of a few minutes must not cost the customer the
 -- day); this records when that chance was given, so it is given once.

@@ -96,7 +96,7 @@ make_sandbox() { # dir
   local sb=$1
   mkdir -p "$sb"
   cp -R "$ROOT/scripts" "$ROOT/deploy" "$ROOT/migrations" "$sb/"
-  cp "$ROOT"/compose.prod.yml "$ROOT"/compose.staging.yml "$sb/"
+  cp "$ROOT"/compose.prod.yml "$ROOT"/compose.staging.yml "$ROOT"/.squawk.toml "$sb/"
 }
 
 # Writes a complete, valid env file (fresh secrets, no placeholder left).

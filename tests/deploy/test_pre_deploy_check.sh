@@ -2,7 +2,9 @@
 # scripts/pre-deploy-check.sh: fails, listing every problem and no secret,
 # on a bad env file; passes on a good one whose database (a scratch one on the
 # local PostgreSQL, migrated) and Redis are reachable, with the real
-# reporterctl; catches pending and destructive migrations and bad tags.
+# reporterctl; catches pending and destructive migrations (through
+# scripts/ci/lint-migrations.sh: squawk and the additive checks) and bad tags;
+# a squawk that cannot be had fails the check unless --skip-migration-lint.
 # shellcheck disable=SC2317 # the helpers below are called through check()
 set -euo pipefail
 # shellcheck source=tests/deploy/lib.sh
@@ -53,9 +55,9 @@ run_check "$GOOD" --tag v1.2.3
 check "a good env file passes (exit $rc)" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || sed 's/^/#   /' "$WORK/out"
 for line in 'every variable of deploy/env.example is set' 'POSTGRES_PASSWORD is 32 characters' \
-  'REPORTER_CREDENTIALS_KEY is base64 of 32 bytes' 'migrations checked: additive only' \
+  'REPORTER_CREDENTIALS_KEY is base64 of 32 bytes' 'migration\(s\) linted by squawk [0-9.]+ and the additive checks: clean' \
   'reporterctl: database reachable' 'reporterctl: no pending migrations' 'reporterctl: redis reachable'; do
-  check "reports: $line" grep -q "^ok .*$line" "$WORK/out"
+  check "reports: $line" grep -qE "^ok .*$line" "$WORK/out"
 done
 check "no container engine: the image check is reported as skipped" grep -q '^skip image .* (no container engine reachable)' "$WORK/out"
 DOCKER="$WORK/bin/docker-all" run_check "$GOOD" --tag v1.2.3
@@ -112,20 +114,38 @@ run_check "$DOWN"
 check "an unreachable database fails (exit $rc)" test "$rc" -eq 1
 check "... named as such" grep -q '^FAIL reporterctl: database unreachable' "$WORK/out"
 
-# --- migrations that are not additive --------------------------------------------------------------------
-mkdir -p "$SB/migrations/2099-01-01-000000_bad"
-printf -- '-- a comment saying DROP TABLE is fine\nALTER TABLE users\n  DROP   COLUMN portal_email;\n' \
-  >"$SB/migrations/2099-01-01-000000_bad/up.sql"
+# --- migrations that are not additive ----------------------------------------------------------
+BAD_MIG="$SB/migrations/2099-01-01-000000_bad"
+mkdir -p "$BAD_MIG"
+printf -- "SET LOCAL lock_timeout = '5s';\n-- a comment saying DROP TABLE is fine\nALTER TABLE users\n  DROP   COLUMN portal_email;\n" \
+  >"$BAD_MIG/up.sql"
 run_check "$GOOD" --skip-reporterctl
 check "a DROP COLUMN migration fails the check (exit $rc)" test "$rc" -eq 1
-check "... naming the file and the statement" grep -q '^FAIL migrations/2099-01-01-000000_bad/up.sql is not additive: DROP COLUMN' "$WORK/out"
-printf 'ALTER TABLE users RENAME COLUMN email TO mail;\n' >"$SB/migrations/2099-01-01-000000_bad/up.sql"
+check "... naming the file, the line and the rule" \
+  grep -q '^FAIL migration lint: migrations/2099-01-01-000000_bad/up.sql:4: ban-drop-column: ' "$WORK/out"
+printf "SET LOCAL lock_timeout = '5s';\nALTER TABLE users RENAME COLUMN email TO mail;\n" >"$BAD_MIG/up.sql"
 run_check "$GOOD" --skip-reporterctl
-check "a RENAME migration fails the check" grep -q 'not additive: RENAME' "$WORK/out"
-printf -- '-- DROP TABLE users; (only a comment)\nCREATE TABLE x (id int);\n' >"$SB/migrations/2099-01-01-000000_bad/up.sql"
+check "a RENAME migration fails the check" grep -q 'up.sql:2: renaming-column: ' "$WORK/out"
+printf "SET LOCAL lock_timeout = '5s';\nALTER TABLE reporter_runs DROP CONSTRAINT reporter_runs_origin_check;\n" >"$BAD_MIG/up.sql"
+run_check "$GOOD" --skip-reporterctl
+check "a DROP CONSTRAINT migration fails the check" grep -q 'up.sql:2: ban-drop-constraint: ' "$WORK/out"
+printf "SET LOCAL lock_timeout = '5s';\n-- DROP TABLE users; (only a comment)\nCREATE TABLE x (id bigint);\n" >"$BAD_MIG/up.sql"
 run_check "$GOOD" --skip-reporterctl
 check "a destructive word in a comment is not flagged (exit $rc)" test "$rc" -eq 0
-rm -rf "$SB/migrations/2099-01-01-000000_bad"
+
+# --- squawk unavailable (a deploy host without npm or pip) ------------------------------------------
+SQUAWK=/bin/true run_check "$GOOD" --skip-reporterctl
+check "no squawk: the check fails (exit $rc)" test "$rc" -eq 1
+check "... saying what to do" grep -q '^FAIL migration lint: squawk is not available here .*--skip-migration-lint' "$WORK/out"
+SQUAWK=/bin/true run_check "$GOOD" --skip-reporterctl --skip-migration-lint
+check "--skip-migration-lint lets it through (exit $rc)" test "$rc" -eq 0
+check "... reported as skipped" grep -q '^skip squawk migration lint (--skip-migration-lint)' "$WORK/out"
+SQUAWK=/bin/true SKIP_MIGRATION_LINT=1 run_check "$GOOD" --skip-reporterctl
+check "SKIP_MIGRATION_LINT=1 does the same (exit $rc)" test "$rc" -eq 0
+printf "TRUNCATE reporter_order_reports;\n" >"$BAD_MIG/up.sql"
+SQUAWK=/bin/true run_check "$GOOD" --skip-reporterctl --skip-migration-lint
+check "without squawk the additive checks still run: TRUNCATE fails (exit $rc)" grep -q 'up.sql:1: ban-truncate: ' "$WORK/out"
+rm -rf "$BAD_MIG"
 
 "$CHECK" --bogus >/dev/null 2>&1 && rc=0 || rc=$?
 check "an unknown option is a usage error (exit $rc)" test "$rc" -eq 2
