@@ -257,7 +257,7 @@ do_deploy() {
   local keep=()
   [ "$BACKUP_KEEP" = 0 ] || keep=(--keep "$BACKUP_KEEP")
   if ! run "$ROOT/scripts/backup-db.sh" --compose-file "$COMPOSE_FILE" --env-file "$ENV_FILE" \
-    --dir "$BACKUP_DIR" --label "pre-deploy-$TAG" "${keep[@]}"; then
+    --dir "$BACKUP_DIR" --label pre-deploy --tag "$TAG" --no-redis "${keep[@]}"; then
     record deploy "$TAG" "$prev" aborted "backup failed"
     die "backup failed; nothing was changed"
   fi

@@ -4,9 +4,15 @@
 #   scripts/restore-db.sh FILE --target-db NAME --url ADMIN_URL [--force]
 #   scripts/restore-db.sh FILE --target-db NAME --compose-file FILE [--force]
 #
+# FILE is a .dump, or a .dump.age encrypted by backup-db.sh (BACKUP_AGE_RECIPIENT):
+# that one is decrypted on the fly with the age identity file given by --identity
+# (default $BACKUP_AGE_IDENTITY) and streamed into pg_restore; no plaintext is
+# written to disk. The Redis copy of a backup set (.rdb[.age]) is restored by
+# hand: see docs/rollback.md.
+#
 # Safety:
-#   - FILE must match FILE.sha256 (written by backup-db.sh) and be a pg_dump
-#     custom-format archive, or nothing happens.
+#   - FILE must match FILE.sha256 (written by backup-db.sh) and be (once
+#     decrypted) a pg_dump custom-format archive, or nothing happens.
 #   - The backup is first restored into NAME_restoring; NAME is touched only
 #     once that restore succeeded, so a failed restore changes nothing.
 #   - A database that exists is replaced only with --force. Then the old one is
@@ -26,16 +32,20 @@
 #   --env-file FILE      env file for compose (default: .env at the repository root)
 #   --service NAME       compose service running PostgreSQL (default postgres)
 #   --prod-db-name LIST  overrides PROD_DB_NAME
+#   --identity FILE      age identity (private key) file for an encrypted backup
 #   --force              replace an existing database (production included)
 #   -h, --help           this text
 #
-# Environment: COMPOSE (default "docker compose"), PROD_DB_NAME.
+# Environment: COMPOSE (default "docker compose"), PROD_DB_NAME, BACKUP_AGE_IDENTITY.
 # Exit: 0 restored, 1 error, 2 usage error, 3 refused (would overwrite without --force).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/deploy-common.sh
 source "$ROOT/scripts/lib/deploy-common.sh"
+# shellcheck source=scripts/lib/backup-common.sh
+source "$ROOT/scripts/lib/backup-common.sh"
 
+IDENTITY=${BACKUP_AGE_IDENTITY:-}
 FILE='' TARGET='' URL_SET=0 COMPOSE_FILE='' ENV_FILE="$ROOT/.env" SERVICE=postgres FORCE=0
 PROD_NAMES=${PROD_DB_NAME:-reporter}
 [ -z "${RESTORE_ADMIN_URL:-}" ] || URL_SET=1
@@ -47,6 +57,7 @@ while [ $# -gt 0 ]; do
     --env-file) [ $# -ge 2 ] || usage_error "--env-file needs a file"; ENV_FILE=$2; shift 2 ;;
     --service) [ $# -ge 2 ] || usage_error "--service needs a name"; SERVICE=$2; shift 2 ;;
     --prod-db-name) [ $# -ge 2 ] || usage_error "--prod-db-name needs a value"; PROD_NAMES=$2; shift 2 ;;
+    --identity) [ $# -ge 2 ] || usage_error "--identity needs a file"; IDENTITY=$2; shift 2 ;;
     --force) FORCE=1; shift ;;
     -h | --help) print_help "$0"; exit 0 ;;
     -*) usage_error "unknown option $1" ;;
@@ -64,11 +75,13 @@ need_cmd sha256sum
 # --- 1. the file is what was backed up ------------------------------------------
 [ -f "$FILE" ] || die "backup $FILE not found"
 [ -f "$FILE.sha256" ] || die "$FILE.sha256 not found: refusing to restore an unverified backup"
-want=$(awk 'NR == 1 { print $1 }' "$FILE.sha256")
-have=$(sha256sum "$FILE" | awk '{ print $1 }')
-[[ $want =~ ^[0-9a-f]{64}$ ]] || die "$FILE.sha256 does not hold a sha256 checksum"
-[ "$want" = "$have" ] || die "checksum mismatch for $FILE: the backup is damaged or was changed; not restoring"
-[ "$(head -c 5 "$FILE")" = PGDMP ] || die "$FILE is not a pg_dump custom-format archive"
+why=$(sha256_matches "$FILE" 2>&1) || die "$why; not restoring"
+if is_age_file "$FILE"; then
+  [ -n "$IDENTITY" ] || die "$FILE is encrypted: give the age identity file with --identity FILE (or BACKUP_AGE_IDENTITY)"
+  need_cmd age "install age (apt-get install age)"
+  need_age_identity "$IDENTITY"
+fi
+why=$(check_opens "$FILE" PGDMP "$IDENTITY" 2>&1) || die "$why; not restoring"
 log "checksum ok ($FILE)"
 
 # --- 2. production guard ------------------------------------------------------------
@@ -95,14 +108,14 @@ if [ -n "$COMPOSE_FILE" ]; then
   # shellcheck disable=SC2016
   sql() { dc exec -T "$SERVICE" sh -c 'exec psql -X -v ON_ERROR_STOP=1 -Atq -U "$POSTGRES_USER" -d postgres'; }
   # shellcheck disable=SC2016
-  restore_into() { dc exec -T "$SERVICE" sh -c 'exec pg_restore --no-owner --no-privileges --exit-on-error --single-transaction -U "$POSTGRES_USER" -d "$1"' sh "$1" <"$FILE"; }
+  restore_into() { open_backup "$FILE" "$IDENTITY" | dc exec -T "$SERVICE" sh -c 'exec pg_restore --no-owner --no-privileges --exit-on-error --single-transaction -U "$POSTGRES_USER" -d "$1"' sh "$1"; }
 else
   need_cmd psql "install postgresql-client"
   need_cmd pg_restore "install postgresql-client"
   export RESTORE_ADMIN_URL
   export_pg_env_from_url RESTORE_ADMIN_URL || die "--url is not a postgres:// URL"
   sql() { psql -X -v ON_ERROR_STOP=1 -Atq; }
-  restore_into() { pg_restore --no-owner --no-privileges --exit-on-error --single-transaction -d "$1" "$FILE"; }
+  restore_into() { open_backup "$FILE" "$IDENTITY" | pg_restore --no-owner --no-privileges --exit-on-error --single-transaction -d "$1"; }
 fi
 
 db_exists() { [ "$(printf "SELECT 1 FROM pg_database WHERE datname = '%s';\n" "$1" | sql)" = 1 ]; }

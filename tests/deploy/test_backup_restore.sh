@@ -2,7 +2,8 @@
 # backup-db.sh + restore-db.sh on the local PostgreSQL: a scratch database
 # with data is backed up, restored into another scratch database and compared
 # row by row; checksums are enforced; the production-named database is not
-# overwritten without --force (and is kept, renamed, when it is).
+# overwritten without --force (and is kept, renamed, when it is); retention is
+# per kind (--label) and never crosses kinds; the manifest and the metrics file.
 # shellcheck disable=SC2317 # the helpers below are called through check()
 set -euo pipefail
 # shellcheck source=tests/deploy/lib.sh
@@ -108,5 +109,75 @@ check "the replaced database is kept as ${PROD}_pre_restore_<time>" test -n "$ol
 for _ in 1 2 3; do BACKUP_DATABASE_URL=$(db_url "$SRC") "$BACKUP" --dir "$WORK/keep" --label k --keep 2 >/dev/null 2>&1; done
 check "--keep 2 leaves the two newest backups and their checksums" \
   test "$(find "$WORK/keep" -name '*.dump' | wc -l):$(find "$WORK/keep" -name '*.dump.sha256' | wc -l)" = 2:2
+check "... and their manifests" test "$(find "$WORK/keep" -name '*.manifest.json' | wc -l)" = 2
+
+# Retention is per kind (--label); the tag (--tag) is only part of the name.
+# The regression: two pre-deploy backups with --keep 2 deleted both nightlies.
+K="$WORK/kinds"
+bk() { BACKUP_DATABASE_URL=$(db_url "$SRC") "$BACKUP" --dir "$K" "$@" >/dev/null 2>"$WORK/bk.err"; }
+n_of() { find "$K" -maxdepth 1 -name "$1" | wc -l; }
+# A pre-deploy backup made before manifests existed, older than the rest.
+legacy="$K/pre-deploy-v0_${SRC}_20200101T000000Z.dump"
+mkdir -p "$K" && cp "$file" "$legacy" && cp "$file.sha256" "$legacy.sha256" && touch -d '2020-01-01' "$legacy"
+bk --label nightly && bk --label nightly && bk --label manual
+bk --label pre-deploy --tag v1 --keep 2 && bk --label pre-deploy --tag v2 --keep 2 && rc=0 || rc=$?
+check "pre-deploy backups with --label pre-deploy --tag TAG succeed (exit $rc)" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || sed 's/^/#   /' "$WORK/bk.err"
+check "two pre-deploy backups with --keep 2 leave both nightlies" test "$(n_of "nightly_${SRC}_*.dump")" = 2
+check "... and the manual one" test "$(n_of "manual_${SRC}_*.dump")" = 1
+check "the tag is in the name: pre-deploy-<tag>_<db>_<time>.dump" \
+  test "$(n_of "pre-deploy-v1_${SRC}_*.dump"):$(n_of "pre-deploy-v2_${SRC}_*.dump")" = 1:1
+check "a legacy pre-deploy-<tag> backup (no manifest) counts as pre-deploy: the oldest, pruned" test ! -e "$legacy"
+check "... with its checksum" test ! -e "$legacy.sha256"
+bk --label pre-deploy --tag v3 --keep 2
+check "a third pre-deploy backup prunes the oldest pre-deploy (v1), whatever its tag" \
+  test "$(n_of "pre-deploy-v1_*"):$(n_of "pre-deploy-v2_${SRC}_*.dump"):$(n_of "pre-deploy-v3_${SRC}_*.dump")" = 0:1:1
+check "... and still leaves the nightlies and the manual backup" \
+  test "$(n_of "nightly_${SRC}_*.dump"):$(n_of "manual_${SRC}_*.dump")" = 2:1
+bk --label nightly --keep 1
+check "nightly --keep 1 prunes nightlies only" \
+  test "$(n_of "nightly_${SRC}_*.dump"):$(n_of "pre-deploy-*.dump"):$(n_of "manual_${SRC}_*.dump")" = 1:2:1
+check "no file of a pruned backup is left (dump, .sha256, manifest)" \
+  test "$(n_of '*.dump'):$(n_of '*.sha256'):$(n_of '*.manifest.json')" = 4:4:4
+check "another database's backups of the same kind are not counted" bash -c "
+  cp '$file' '$K/nightly_other_20200101T000000Z.dump' && touch -d 2020-01-01 '$K/nightly_other_20200101T000000Z.dump'
+  BACKUP_DATABASE_URL='$(db_url "$SRC")' '$BACKUP' --dir '$K' --label nightly --keep 1 >/dev/null 2>&1
+  test -e '$K/nightly_other_20200101T000000Z.dump'"
+
+# --- manifest and metrics ---------------------------------------------------------------------------
+manifest="${file%.dump}.manifest.json"
+check "a manifest sits next to the backup" test -s "$manifest"
+mq() { python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"m": m}))' "$manifest" "$1"; }
+check "the manifest names the kind, the database and the time" \
+  test "$(mq 'm["label"], m["database"], len(m["created_at"])')" = "('test', '$SRC', 20)"
+check "the manifest counts the rows of each table (orders 503, settings 2)" \
+  test "$(mq 'm["tables"]["public.orders"]["rows"], m["tables"]["public.settings"]["rows"]')" = "(503, 2)"
+check "the manifest has a checksum per table" test "$(mq 'all(t["checksum"].isdigit() for t in m["tables"].values())')" = True
+check "the manifest holds the dump's sha256 and size" \
+  test "$(mq 'm["dump"]["sha256"], m["dump"]["size"]')" = "('$(sha256sum "$file" | cut -d' ' -f1)', $(stat -c %s "$file"))"
+check "without --redis-url nothing of Redis is in the manifest" test "$(mq 'm["redis"]')" = None
+pk=$(mq 'm["tables"]["public.orders"]["checksum"]')
+psql "$(db_url "$SRC")" -X -qc "UPDATE orders SET amount = amount + 1 WHERE id = 1"
+BACKUP_DATABASE_URL=$(db_url "$SRC") "$BACKUP" --dir "$WORK/backups" --label test2 >"$WORK/b2.out" 2>/dev/null
+manifest=$(tail -n 1 "$WORK/b2.out"); manifest="${manifest%.dump}.manifest.json"
+check "one changed value changes the table's checksum, not its row count" \
+  test "$(mq 'm["tables"]["public.orders"]["rows"], m["tables"]["public.orders"]["checksum"] != "'"$pk"'"')" = "(503, True)"
+
+prom="$WORK/backups/metrics/reporter_backup_test.prom"
+check "a metrics file is written to BACKUP_DIR/metrics/reporter_backup_<kind>.prom" test -s "$prom"
+ts=$(sed -n 's/^reporter_backup_last_success_timestamp_seconds{label="test"} \([0-9]*\)$/\1/p' "$prom")
+check "it holds reporter_backup_last_success_timestamp_seconds{label=\"test\"} (now: ${ts:-none})" \
+  test -n "$ts" -a "$(( $(date +%s) - ${ts:-0} ))" -lt 600
+check "and reporter_backup_last_size_bytes{label=\"test\"} = the dump's size" \
+  grep -qx "reporter_backup_last_size_bytes{label=\"test\"} $(stat -c %s "$file")" "$prom"
+check "the metrics file is readable by node_exporter (644) and no temp file is left" \
+  test "$(stat -c %a "$prom"):$(find "$WORK/backups/metrics" -name '.*' -type f | wc -l)" = 644:0
+BACKUP_DATABASE_URL=$(db_url "$SRC") BACKUP_METRICS_DIR="$WORK/textfile" "$BACKUP" --dir "$WORK/backups" --label nightly >/dev/null 2>&1
+check "BACKUP_METRICS_DIR moves it" grep -q '^reporter_backup_last_success_timestamp_seconds{label="nightly"} ' "$WORK/textfile/reporter_backup_nightly.prom"
+BACKUP_DATABASE_URL=$(db_url "$SRC") "$BACKUP" --dir "$WORK/backups" --label nometrics --no-metrics >/dev/null 2>&1
+check "--no-metrics writes none" test ! -e "$WORK/backups/metrics/reporter_backup_nometrics.prom"
+BACKUP_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:1/nope "$BACKUP" --dir "$WORK/failed" --label broken >/dev/null 2>&1 && rc=0 || rc=$?
+check "a failed backup exits non-zero (exit $rc), leaves no file and writes no metric" \
+  test "$rc" -ne 0 -a "$(find "$WORK/failed" -type f ! -name .gitignore 2>/dev/null | wc -l)" = 0
 
 finish

@@ -105,7 +105,7 @@ check "--dry-run runs no smoke test" test ! -s "$FAKE_SMOKE_LOG"
 check "--dry-run writes no state" test ! -e "$WORK/state"
 check "the plan lists every step in order" in_order "$WORK/plan" \
   'pre-deploy-check\.sh .*--tag v1' \
-  'backup-db\.sh .*--compose-file .*compose\.prod\.yml .*--label pre-deploy-v1' \
+  'backup-db\.sh .*--compose-file .*compose\.prod\.yml .*--label pre-deploy --tag v1 ' \
   'docker pull registry\.test/reporter:v1' \
   'REPORTER_TAG=v1 docker compose -p reporter-prod .* run --rm -T migrate$' \
   'run --rm --no-deps -T migrate reporterctl check' \
