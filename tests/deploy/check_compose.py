@@ -58,7 +58,10 @@ SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIALS|_KEY$|PRIVATE", re.
 ONLY_REF = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
 APP = ("migrate", "api", "beat", "worker")
 LONG_RUNNING = ("postgres", "redis", "api", "beat", "worker", "selenium")
-EXPECTED = {"postgres", "redis", "migrate", "api", "beat", "worker", "selenium"}
+# deploy/prometheus, deploy/alertmanager, deploy/grafana (docs/monitoring.md);
+# tests/deploy/test_monitoring.sh checks what they mount.
+MONITORING = ("prometheus", "alertmanager", "grafana", "node-exporter")
+EXPECTED = {"postgres", "redis", "migrate", "api", "beat", "worker", "selenium"} | set(MONITORING)
 
 
 def check_compose(name, env):
@@ -145,6 +148,20 @@ def check_compose(name, env):
           f"{name}: redis keeps its append-only file in a volume")
     check(not any("ports" in services[s] for s in ("postgres", "redis", "selenium", "beat", "migrate")),
           f"{name}: only the api publishes a port")
+
+    for s in MONITORING:
+        svc = services.get(s, {})
+        hc = svc.get("healthcheck") or {}
+        check(hc.get("test") and hc.get("retries") == 5 and 0 < seconds(hc.get("timeout", 0)) <= 10
+              and "start_period" in hc, f"{name}: {s} has a healthcheck (retries 5, timeout, start_period)")
+        check(svc.get("restart") == "unless-stopped", f"{name}: {s} restarts unless stopped")
+        limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        check("cpus" in limits and "memory" in limits, f"{name}: {s} has cpu and memory limits")
+        check(((svc.get("logging") or {}).get("options") or {}).get("max-size"), f"{name}: {s} logs are rotated")
+        image = str(svc.get("image", ""))
+        check(re.fullmatch(r"[\w./-]+:v?\d+\.\d+\.\d+", image), f"{name}: {s} image is pinned to a version", image)
+        check(all(str(p).startswith("127.0.0.1:") for p in svc.get("ports", [])),
+              f"{name}: {s} publishes only on 127.0.0.1", svc.get("ports"))
 
     # No inline secrets: a secret-named key holds only a ${VAR} reference, and
     # no password-looking literal appears anywhere.

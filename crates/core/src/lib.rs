@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod db;
 pub mod domain;
 pub mod fleet;
+pub mod fleet_metrics;
 pub mod jobs;
 pub mod metrics;
 pub mod models;
