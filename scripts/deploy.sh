@@ -13,18 +13,25 @@
 #   3. tag           pull REPORTER_IMAGE:TAG if not present; mark it pending
 #   4. migrate       the one-shot migrate service of the new image, then a
 #                    strict `reporterctl check` (no pending migrations)
-#   5. restart       infrastructure up (never recreated), then api, beat and
-#                    workers one after the other with `up -d --no-deps`, each
-#                    waited on until healthy; workers get SIGTERM and drain
-#   6. smoke test    scripts/smoke-test.sh against the API
-#   7. record        a line in the deploy log
+#   5. restart       infrastructure and caddy up (never recreated; caddy
+#                    reloads its Caddyfile in place), then the API replicas
+#                    api-a and api-b one at a time, each drained first and
+#                    gated on its /readyz (zero downtime: scripts/lib/rolling.sh),
+#                    then beat, then workers (SIGTERM: they drain); each waited
+#                    on until healthy
+#   6. smoke test    scripts/smoke-test.sh through caddy's loopback listener:
+#                    readiness, login, slots, OpenAPI, /metrics not public; the
+#                    fleet's health is reported, never a reason to roll back
+#   7. record        a line in the deploy log; the release's compose file is
+#                    kept in the state directory for its rollback
 # If step 5 or 6 fails, the previous known-good tag is put back (step 5 and 6
 # again, without migrations: they are additive, the old release runs on the
 # new schema) and the deploy exits non-zero.
 #
 # rollback goes back to the previous known-good tag from the deploy log (or
-# --tag), restarting api, beat and workers and smoke-testing it. It never
-# touches migrations or data.
+# --tag) with the compose file that release was deployed with, replacing the
+# API replicas one at a time, then beat and workers, and smoke-testing it. It
+# never touches migrations or data.
 #
 # status shows the current and previous tags, the last deploys, the containers
 # and the API's health; exit 3 when the API is not healthy.
@@ -44,12 +51,15 @@
 #   REPORTER_DEPLOY_STATE_DIR  deploy log and locks (default .deploy/ in the repository)
 #   DEPLOY_HEALTH_TIMEOUT      seconds to wait for a service to be healthy (default 300)
 #   DEPLOY_POLL_INTERVAL       seconds between health polls (default 3)
+#   ROLL_SETTLE_SECS           seconds between two API replicas (default 3)
 # The services read .env at the repository root; BACKUP_DIR, BACKUP_KEEP,
 # WORKER_REPLICAS, API_PUBLISH and SMOKE_EMAIL/SMOKE_PASSWORD come from it too.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/deploy-common.sh
 source "$ROOT/scripts/lib/deploy-common.sh"
+# shellcheck source=scripts/lib/rolling.sh
+source "$ROOT/scripts/lib/rolling.sh"
 
 ACTION=${1:-}
 case "$ACTION" in
@@ -76,6 +86,10 @@ if [ -n "$TAG" ] && ! valid_tag "$TAG"; then usage_error "--tag $TAG is not a va
 [ "$ACTION" != deploy ] || [ "$TAG" != latest ] || usage_error "deploy an immutable tag, not latest"
 
 COMPOSE_FILE="$ROOT/compose.$DEPLOY_ENV.yml"
+# The compose file dc() uses: this checkout's, or a release's kept copy when
+# going back to that release.
+RUN_COMPOSE_FILE=$COMPOSE_FILE
+API_REPLICAS=(api-a api-b)
 PROJECT="reporter-$DEPLOY_ENV"
 ENV_FILE="$ROOT/.env"
 read -ra COMPOSE_CMD <<<"${COMPOSE:-docker compose}"
@@ -114,16 +128,49 @@ run() {
   printf '+ %s\n' "$(quote_cmd "$@")" >&2
   "$@"
 }
-# The compose command for one tag.
+# The compose command for one tag. --project-directory keeps relative paths
+# (.env, ./deploy/...) at the repository root whichever compose file is used.
 dc() { # tag args...
   local tag=$1; shift
-  run env "REPORTER_TAG=$tag" "${COMPOSE_CMD[@]}" -p "$PROJECT" -f "$COMPOSE_FILE" --env-file "$ENV_FILE" "$@"
+  run env "REPORTER_TAG=$tag" "${COMPOSE_CMD[@]}" -p "$PROJECT" --project-directory "$ROOT" \
+    -f "$RUN_COMPOSE_FILE" --env-file "$ENV_FILE" "$@"
 }
 # Same, for reading (ps, inspect): never printed, skipped in a dry run.
 dc_read() { # tag args...
   local tag=$1; shift
   [ "$DRY_RUN" -eq 0 ] || return 0
-  env "REPORTER_TAG=$tag" "${COMPOSE_CMD[@]}" -p "$PROJECT" -f "$COMPOSE_FILE" --env-file "$ENV_FILE" "$@"
+  env "REPORTER_TAG=$tag" "${COMPOSE_CMD[@]}" -p "$PROJECT" --project-directory "$ROOT" \
+    -f "$RUN_COMPOSE_FILE" --env-file "$ENV_FILE" "$@"
+}
+
+# --- releases' compose files ---------------------------------------------------------
+# A successful deploy keeps the compose file it ran with; going back to that
+# release (rollback, auto-rollback) uses it with the release's image, so an
+# old image never runs under a newer checkout's service definitions.
+release_compose() { # tag: the kept file's path (may not exist)
+  printf '%s/releases/%s/compose.%s.yml' "$STATE_DIR" "$1" "$DEPLOY_ENV"
+}
+keep_release_compose() { # tag
+  local dest
+  dest=$(release_compose "$1")
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '# keep %s as %s\n' "${COMPOSE_FILE#"$ROOT"/}" "$dest"
+    return 0
+  fi
+  mkdir -p "$(dirname "$dest")"
+  cp "$COMPOSE_FILE" "$dest"
+  git -C "$ROOT" rev-parse HEAD >"$(dirname "$dest")/commit" 2>/dev/null || true
+}
+use_release_compose() { # tag
+  local kept
+  kept=$(release_compose "$1")
+  if [ -f "$kept" ]; then
+    RUN_COMPOSE_FILE=$kept
+    log "using $1's compose file ($kept)"
+  else
+    RUN_COMPOSE_FILE=$COMPOSE_FILE
+    warn "no compose file kept for $1 (deployed before this was recorded): using ${COMPOSE_FILE#"$ROOT"/}"
+  fi
 }
 
 step() { # n/total text
@@ -203,25 +250,40 @@ wait_healthy() { # tag service
 # command only.
 smoke() { # tag
   if [ "$DRY_RUN" -eq 1 ]; then
-    printf '%s\n' "$(quote_cmd env "REPORTER_TAG=$1" "${SMOKE[@]}" "$BASE_URL")"
+    printf '%s\n' "$(quote_cmd env "REPORTER_TAG=$1" SMOKE_BEHIND_PROXY=1 "${SMOKE[@]}" "$BASE_URL")"
     return 0
   fi
   printf '+ %s\n' "$(quote_cmd "${SMOKE[@]}" "$BASE_URL")" >&2
   (
-    export REPORTER_TAG=$1
+    export REPORTER_TAG=$1 SMOKE_BEHIND_PROXY=1
     export SMOKE_EMAIL="${SMOKE_EMAIL:-$(envf SMOKE_EMAIL)}"
     export SMOKE_PASSWORD="${SMOKE_PASSWORD:-$(envf SMOKE_PASSWORD)}"
     "${SMOKE[@]}" "$BASE_URL"
   )
 }
 
-# Infrastructure up (never recreated here), then api, beat, workers in turn.
+# The compose driver of scripts/lib/rolling.sh: `up` recreates the replica
+# (SIGTERM: it drains within stop_grace_period), readiness is asked of the
+# new container itself.
+ROLL_TAG=''
+replica_replace() { dc "$ROLL_TAG" up -d --no-deps "$1"; }
+replica_ready() {
+  dc_read "$ROLL_TAG" exec -T "$1" curl -fsS -o /dev/null --max-time 3 \
+    http://127.0.0.1:8000/api/v1/readyz >/dev/null 2>&1
+}
+
+# Infrastructure and the proxy up (never recreated here), then the API
+# replicas one at a time, beat, workers.
 restart_app() { # tag
   local tag=$1 svc
-  dc "$tag" up -d --no-recreate postgres redis selenium || return 1
+  dc "$tag" up -d --no-recreate postgres redis selenium caddy || return 1
   for svc in postgres redis selenium; do wait_healthy "$tag" "$svc" || return 1; done
-  dc "$tag" up -d --no-deps api || return 1
-  wait_healthy "$tag" api || return 1
+  # A changed Caddyfile applies without dropping a connection.
+  dc "$tag" exec -T caddy caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile || return 1
+  ROLL_TAG=$tag
+  roll_replicas "${API_REPLICAS[@]}" || return 1
+  for svc in "${API_REPLICAS[@]}"; do wait_healthy "$tag" "$svc" || return 1; done
+  wait_healthy "$tag" caddy || return 1
   dc "$tag" up -d --no-deps beat || return 1
   wait_healthy "$tag" beat || return 1
   # Old workers get SIGTERM and up to stop_grace_period to finish their jobs.
@@ -278,7 +340,7 @@ do_deploy() {
     die "migrations failed; the running release is unchanged (see docs/runbook.md, migrations failing)"
   fi
 
-  step "5/7 rolling restart: api, beat, workers"
+  step "5/7 rolling restart: api replicas one at a time, beat, workers"
   local failure=''
   restart_app "$TAG" || failure="services not healthy"
   if [ -z "$failure" ]; then
@@ -289,6 +351,7 @@ do_deploy() {
 
   if [ -z "$failure" ]; then
     step "7/7 record"
+    keep_release_compose "$TAG"
     record deploy "$TAG" "$prev" success
     step "deployed $TAG to $DEPLOY_ENV"
     if [ "$DRY_RUN" -eq 1 ]; then
@@ -310,6 +373,7 @@ do_deploy() {
   fi
   record deploy "$TAG" "$prev" rolled-back "$failure"
   log "rolling back automatically to $prev"
+  use_release_compose "$prev"
   if restart_app "$prev" && smoke "$prev"; then
     record auto-rollback "$prev" "$TAG" success "after: $failure"
     die "deploy of $TAG failed ($failure); rolled back to $prev, which passes the smoke test"
@@ -328,7 +392,13 @@ do_rollback() {
   [ -n "$target" ] || die "no previous known-good release of $DEPLOY_ENV in $LOG_FILE; give --tag TAG"
   [ "$target" != "$cur" ] || die "$DEPLOY_ENV already runs $target"
   step "roll back $DEPLOY_ENV from ${cur:-unknown} to $target (no migrations, no data change)"
-  step "1/3 rolling restart: api, beat, workers"
+  if [ "$DRY_RUN" -eq 1 ]; then
+    printf '# with %s if kept, else %s\n' "$(release_compose "$target")" "${COMPOSE_FILE#"$ROOT"/}"
+    [ ! -f "$(release_compose "$target")" ] || RUN_COMPOSE_FILE=$(release_compose "$target")
+  else
+    use_release_compose "$target"
+  fi
+  step "1/3 rolling restart: api replicas one at a time, beat, workers"
   local failure=''
   restart_app "$target" || failure="services not healthy"
   if [ -z "$failure" ]; then
@@ -359,6 +429,7 @@ do_status() {
     awk -F '\t' -v env="$DEPLOY_ENV" '$2 == env' "$LOG_FILE" | tail -n 5 \
       | awk -F '\t' '{ printf "  %s  %-13s %-20s %-12s from %s by %s%s\n", $1, $3, $4, $6, $5, $7, ($8 != "-" ? "  (" $8 ")" : "") }'
   fi
+  [ -z "$cur" ] || [ ! -f "$(release_compose "$cur")" ] || RUN_COMPOSE_FILE=$(release_compose "$cur")
   if [ -n "$cur" ] && [ "$DRY_RUN" -eq 0 ]; then
     echo "containers:"
     dc_read "$cur" ps 2>&1 | sed 's/^/  /' || true

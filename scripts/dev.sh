@@ -41,6 +41,8 @@ REPORTER_CREDENTIALS_KEY="$(cat "$DEV_DIR/credentials.key")"
 export REPORTER_CREDENTIALS_KEY
 export REPORTER_REDIS_PREFIX="reporter-dev"
 export REPORTER_API_BIND="127.0.0.1:$PORT"
+# One local API, no proxy in front: nothing to drain for on Ctrl-C.
+export REPORTER_API_DRAIN_SECS="${REPORTER_API_DRAIN_SECS:-0}"
 export RUST_LOG="${RUST_LOG:-info}"
 export REPORTER_PORTAL_DRIVER="${REPORTER_PORTAL_DRIVER:-webdriver}"
 SIM_PORT=9100

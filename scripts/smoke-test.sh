@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Post-deploy smoke test of a running Reporter API. Read-only apart from one
-# login (the token is logged out at the end).
-#   1. GET  /api/v1/healthz     answers 200 with status "healthy" (retried while
-#                               the API starts)
-#   2. POST /api/auth/login/    with the smoke account gives a token
-#   3. GET  /api/reporter/slots/ answers a non-empty JSON array whose objects
+# Post-deploy smoke test of a running Reporter API: what a deploy changes (the
+# API's code and its own dependencies), not the fleet. Read-only apart from
+# one login (the token is logged out at the end).
+#   1. GET  /api/v1/readyz      answers 200 "ready": this API reaches PostgreSQL
+#                               and Redis (retried while the API starts)
+#   2. GET  /api/v1/healthz     the fleet (workers alive, schedule fresh) is
+#                               reported, never a failure: a deploy or rollback
+#                               while workers are stopped or beat is silent must
+#                               pass (monitoring alerts on those instead), unless
+#                               SMOKE_REQUIRE_HEALTHY=1
+#   3. POST /api/auth/login/    with the smoke account gives a token
+#   4. GET  /api/reporter/slots/ answers a non-empty JSON array whose objects
 #                               have id, hour, hour_label, used_points,
 #                               capacity_points, available, max_users, current_users
-#   4. GET  /api/openapi.json   is an OpenAPI document listing the health path
+#   5. GET  /api/openapi.json   is an OpenAPI document listing the health path
+#   6. with SMOKE_BEHIND_PROXY=1 (BASE_URL is the proxy): /metrics is not
+#                               public (404), and an https BASE_URL sends HSTS
 #
 #   SMOKE_EMAIL=... SMOKE_PASSWORD=... scripts/smoke-test.sh BASE_URL
 #   e.g. scripts/smoke-test.sh http://127.0.0.1:8000
@@ -15,9 +23,11 @@
 # Environment:
 #   SMOKE_EMAIL, SMOKE_PASSWORD   the smoke account (create it once with
 #                                 `reporterctl user create`); never printed
-#   SMOKE_RETRIES                 healthz attempts before giving up (default 15)
+#   SMOKE_RETRIES                 readyz attempts before giving up (default 15)
 #   SMOKE_RETRY_DELAY             seconds between them (default 2)
-#   SMOKE_ALLOW_DEGRADED=1        accept "degraded" (slow dependency) as healthy
+#   SMOKE_REQUIRE_HEALTHY=1       fail unless healthz says "healthy"
+#   SMOKE_BEHIND_PROXY=1          also check the proxy's rules (step 6)
+#   SMOKE_CURL_OPTS               extra curl options, e.g. "--cacert FILE"
 #   SMOKE_TIMEOUT                 seconds per request (default 10)
 # Needs curl and python3 (JSON). Prints ok/not ok per check; exit 0 only when
 # every check passed.
@@ -38,6 +48,7 @@ need_cmd python3
 RETRIES=${SMOKE_RETRIES:-15}
 DELAY=${SMOKE_RETRY_DELAY:-2}
 TIMEOUT=${SMOKE_TIMEOUT:-10}
+read -ra CURL_OPTS <<<"${SMOKE_CURL_OPTS:-}"
 
 WORK=$(mktemp -d)
 chmod 700 "$WORK"
@@ -46,7 +57,7 @@ TOKEN_HEADER="$WORK/auth-header"
 cleanup() {
   # Log the smoke token out so runs do not pile up live tokens.
   if [ -s "$TOKEN_HEADER" ]; then
-    curl -sS -o /dev/null --max-time "$TIMEOUT" -X POST -H @"$TOKEN_HEADER" "$BASE/api/auth/logout/" || true
+    curl -sS "${CURL_OPTS[@]}" -o /dev/null --max-time "$TIMEOUT" -X POST -H @"$TOKEN_HEADER" "$BASE/api/auth/logout/" || true
   fi
   rm -rf "$WORK"
 }
@@ -65,7 +76,8 @@ finish() {
 # (000 when the server could not be reached).
 http() { # method path [curl args...]
   local method=$1 path=$2; shift 2
-  curl -sS -o "$WORK/body" -w '%{http_code}' --max-time "$TIMEOUT" -X "$method" "$@" "$BASE$path" 2>"$WORK/curl-err" || true
+  curl -sS "${CURL_OPTS[@]}" -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' --max-time "$TIMEOUT" \
+    -X "$method" "$@" "$BASE$path" 2>"$WORK/curl-err" || true
 }
 
 # Runs a python check on $WORK/body; prints its one-line verdict.
@@ -73,30 +85,37 @@ json_check() { # python-source
   python3 -c "$1" "$WORK/body" 2>&1 | tail -n 1
 }
 
-# --- 1. healthz ---------------------------------------------------------------
-status='' verdict=''
+# --- 1. readyz ----------------------------------------------------------------
+status=''
 for attempt in $(seq 1 "$RETRIES"); do
-  status=$(http GET /api/v1/healthz)
-  if [ "$status" = 200 ] || [ "$status" = 503 ]; then
-    verdict=$(json_check 'import json, sys; print(json.load(open(sys.argv[1])).get("status", "?"))') || true
-    if [ "$verdict" = healthy ] || { [ "$verdict" = degraded ] && [ "${SMOKE_ALLOW_DEGRADED:-0}" = 1 ]; }; then
-      break
-    fi
-  fi
+  status=$(http GET /api/v1/readyz)
+  [ "$status" != 200 ] || break
   [ "$attempt" -eq "$RETRIES" ] || sleep "$DELAY"
 done
-if [ "$status" = 200 ] && [ "$verdict" = healthy ]; then
-  ok "healthz: healthy"
-elif [ "$status" = 200 ] && [ "$verdict" = degraded ] && [ "${SMOKE_ALLOW_DEGRADED:-0}" = 1 ]; then
-  ok "healthz: degraded (allowed by SMOKE_ALLOW_DEGRADED)"
+if [ "$status" = 200 ]; then
+  ok "readyz: ready (database and Redis reachable)"
 elif [ "$status" = 000 ]; then
-  not_ok "healthz: $BASE unreachable after $RETRIES attempts ($(head -c 200 "$WORK/curl-err"))"
+  not_ok "readyz: $BASE unreachable after $RETRIES attempts ($(head -c 200 "$WORK/curl-err"))"
   finish
 else
-  not_ok "healthz: HTTP $status, status ${verdict:-unknown} after $RETRIES attempts"
+  not_ok "readyz: HTTP $status after $RETRIES attempts: $(head -c 300 "$WORK/body")"
 fi
 
-# --- 2. login ---------------------------------------------------------------------
+# --- 2. healthz: the fleet, reported -------------------------------------------
+status=$(http GET /api/v1/healthz)
+verdict=$(json_check 'import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [k for k, v in (d.get("checks") or {}).items() if isinstance(v, dict) and v.get("status") != "healthy"]
+print(d.get("status", "?") + (" (" + ", ".join(bad) + ")" if bad else ""))') || verdict='unknown'
+if [ "$status" = 200 ] && [[ $verdict == healthy* ]]; then
+  ok "healthz: healthy"
+elif [ "${SMOKE_REQUIRE_HEALTHY:-0}" = 1 ]; then
+  not_ok "healthz: HTTP $status, $verdict (SMOKE_REQUIRE_HEALTHY=1)"
+else
+  ok "healthz: HTTP $status, $verdict (fleet state: reported, not a deploy failure)"
+fi
+
+# --- 3. login ---------------------------------------------------------------------
 if [ -z "${SMOKE_EMAIL:-}" ] || [ -z "${SMOKE_PASSWORD:-}" ]; then
   not_ok "login: SMOKE_EMAIL and SMOKE_PASSWORD must be set"
 else
@@ -119,7 +138,7 @@ json.dump({"email": os.environ["SMOKE_EMAIL"], "password": os.environ["SMOKE_PAS
   fi
 fi
 
-# --- 3. slots -------------------------------------------------------------------------
+# --- 4. slots -------------------------------------------------------------------------
 if [ -s "$TOKEN_HEADER" ]; then
   status=$(http GET /api/reporter/slots/ -H @"$TOKEN_HEADER")
   if [ "$status" = 200 ]; then
@@ -154,7 +173,7 @@ else
   not_ok "slots: skipped, no token"
 fi
 
-# --- 4. OpenAPI -------------------------------------------------------------------------
+# --- 5. OpenAPI -------------------------------------------------------------------------
 status=$(http GET /api/openapi.json)
 if [ "$status" = 200 ]; then
   verdict=$(json_check '
@@ -176,6 +195,24 @@ print(f"ok {len(paths)}")') || true
   fi
 else
   not_ok "openapi: HTTP $status"
+fi
+
+
+# --- 6. the proxy's rules ----------------------------------------------------------
+if [ "${SMOKE_BEHIND_PROXY:-0}" = 1 ]; then
+  status=$(http GET /metrics)
+  if [ "$status" = 404 ]; then
+    ok "proxy: /metrics is not public"
+  else
+    not_ok "proxy: /metrics answers HTTP $status through $BASE (must be 404)"
+  fi
+  if [[ $BASE == https://* ]]; then
+    if grep -qi '^strict-transport-security: max-age=[1-9]' "$WORK/headers"; then
+      ok "proxy: HSTS header"
+    else
+      not_ok "proxy: no Strict-Transport-Security header over https"
+    fi
+  fi
 fi
 
 finish

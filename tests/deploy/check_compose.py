@@ -54,27 +54,30 @@ def walk(node, path=()):
         yield path, node
 
 
+ENV_EXAMPLE = dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", (ROOT / "deploy/env.example").read_text(), re.M))
+
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIALS|_KEY$|PRIVATE", re.I)
 ONLY_REF = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
-APP = ("migrate", "api", "beat", "worker")
-LONG_RUNNING = ("postgres", "redis", "api", "beat", "worker", "selenium")
+APP = ("migrate", "api-a", "api-b", "beat", "worker")
+APIS = ("api-a", "api-b")
+LONG_RUNNING = ("postgres", "redis", "api-a", "api-b", "caddy", "beat", "worker", "selenium")
 # deploy/prometheus, deploy/alertmanager, deploy/grafana (docs/monitoring.md);
 # tests/deploy/test_monitoring.sh checks what they mount.
 MONITORING = ("prometheus", "alertmanager", "grafana", "node-exporter")
-EXPECTED = {"postgres", "redis", "migrate", "api", "beat", "worker", "selenium"} | set(MONITORING)
+EXPECTED = {"postgres", "redis", "migrate", "api-a", "api-b", "caddy", "beat", "worker", "selenium"} | set(MONITORING)
 
 
 def check_compose(name, env):
     doc = load(name)
     services = doc.get("services") or {}
     check(doc.get("name") == f"reporter-{env}", f"{name}: project name reporter-{env}")
-    check(set(services) == EXPECTED, f"{name}: services are {sorted(EXPECTED)}", sorted(services))
+    check(set(services) >= EXPECTED, f"{name}: services include {sorted(EXPECTED)}", sorted(services))
 
     for s in LONG_RUNNING:
         svc = services.get(s, {})
         hc = svc.get("healthcheck") or {}
         check(hc.get("test") and not hc.get("disable"), f"{name}: {s} has a healthcheck")
-        check(hc.get("retries") == 5, f"{name}: {s} healthcheck retries 5", hc.get("retries"))
+        check(3 <= (hc.get("retries") or 0) <= 5, f"{name}: {s} healthcheck retries 3-5", hc.get("retries"))
         check(0 < seconds(hc.get("timeout", 0)) <= 10 and seconds(hc.get("interval", 0)) > 0
               and "start_period" in hc, f"{name}: {s} healthcheck has interval, timeout and start_period")
         check(svc.get("restart") in ("unless-stopped", "always", "on-failure"), f"{name}: {s} restarts on failure",
@@ -85,15 +88,44 @@ def check_compose(name, env):
         log = svc.get("logging") or {}
         check((log.get("options") or {}).get("max-size"), f"{name}: {s} logs are rotated")
 
-    api = services["api"]
-    api_hc = api["healthcheck"]
-    # Readiness, not fleet health: a beat or worker outage must not mark the
-    # API container unhealthy (deploys and rollbacks wait on it).
-    check("/api/v1/readyz" in " ".join(map(str, api_hc["test"])), f"{name}: api healthcheck hits /api/v1/readyz")
-    check((seconds(api_hc["interval"]), seconds(api_hc["timeout"]), seconds(api_hc["start_period"]), api_hc["retries"])
-          == (30, 5, 10, 5), f"{name}: api healthcheck matches the Dockerfile (30s, 5s, 10s, 5)")
-    check(all(str(p).endswith(":8000") and str(p).startswith("${API_PUBLISH") for p in api.get("ports", [])),
-          f"{name}: api publishes only through API_PUBLISH (loopback by default)")
+    # Zero downtime: caddy balances over every api-* replica with health
+    # checks; a replica drains (readyz 503, then in-flight requests) within
+    # its stop_grace_period.
+    drain = int(ENV_EXAMPLE.get("REPORTER_API_DRAIN_SECS", "5")) + int(ENV_EXAMPLE.get("REPORTER_API_SHUTDOWN_SECS", "30"))
+    for s in APIS:
+        api = services.get(s, {})
+        api_hc = api.get("healthcheck") or {}
+        # Readiness, not fleet health: a beat or worker outage must not mark
+        # the API container unhealthy (deploys and rollbacks wait on it).
+        check("/api/v1/readyz" in " ".join(map(str, api_hc.get("test", []))), f"{name}: {s} healthcheck hits /api/v1/readyz")
+        check(seconds(api_hc.get("interval", 0)) <= 10, f"{name}: {s} healthcheck every 10 s or less (deploys wait on it)")
+        check(seconds(api.get("stop_grace_period", 0)) > drain,
+              f"{name}: {s} stop_grace_period above drain + shutdown ({drain} s)", api.get("stop_grace_period"))
+        check("ports" not in api, f"{name}: {s} publishes no port (caddy is the edge)")
+        check(env_map(api).get("REPORTER_API_BIND") == "0.0.0.0:8000", f"{name}: {s} listens on 8000")
+    caddy = services.get("caddy", {})
+    cenv = env_map(caddy)
+    check(sorted(str(cenv.get("REPORTER_API_UPSTREAMS", "")).split()) == [f"{s}:8000" for s in APIS],
+          f"{name}: caddy balances over every api replica", cenv.get("REPORTER_API_UPSTREAMS"))
+    check("./deploy/caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in caddy.get("volumes", []),
+          f"{name}: caddy runs deploy/caddy/Caddyfile (read-only)")
+    check(any(str(v).startswith("caddy_data:") for v in caddy.get("volumes", [])),
+          f"{name}: caddy keeps certificates in a volume")
+    check(sorted(map(str, caddy.get("ports", []))) == sorted(["80:80", "443:443", "443:443/udp", "${API_PUBLISH:-127.0.0.1:8000}:8080"]),
+          f"{name}: caddy publishes 80, 443 and the loopback API_PUBLISH listener", caddy.get("ports"))
+    check(str(cenv.get("REPORTER_SITE_ADDRESS", "")).startswith("${REPORTER_SITE_ADDRESS:?"),
+          f"{name}: caddy's site address is required from .env")
+    caddyfile = (ROOT / "deploy/caddy/Caddyfile").read_text()
+    check(re.search(r"health_uri /api/v1/readyz", caddyfile) and re.search(r"respond .*404", caddyfile)
+          and "Strict-Transport-Security" in caddyfile and "{$REPORTER_API_UPSTREAMS}" in caddyfile,
+          f"{name}: the Caddyfile health-checks /readyz, blocks /metrics and sends HSTS")
+    # Liveness of worker and beat: their own loop, not their dependencies.
+    for s in ("beat", "worker"):
+        svc = services.get(s, {})
+        test = " ".join(map(str, (svc.get("healthcheck") or {}).get("test", [])))
+        check("reporterctl alive" in test, f"{name}: {s} healthcheck is `reporterctl alive` (liveness)", test)
+        check(env_map(svc).get("REPORTER_HEARTBEAT_FILE") == "/tmp/reporter-alive", f"{name}: {s} writes its heartbeat file")
+        check(env_map(svc).get("REPORTER_METRICS_BIND") == "0.0.0.0:9100", f"{name}: {s} serves metrics on 9100")
 
     for s in APP:
         svc = services[s]
@@ -108,7 +140,7 @@ def check_compose(name, env):
     mig = services["migrate"]
     check(mig.get("command") == ["reporterctl", "migrate"], f"{name}: migrate runs `reporterctl migrate`")
     check(str(mig.get("restart")) == "no", f"{name}: migrate is one-shot (restart no)")
-    for s in ("api", "beat", "worker"):
+    for s in ("api-a", "api-b", "beat", "worker"):
         deps = services[s].get("depends_on") or {}
         check((deps.get("migrate") or {}).get("condition") == "service_completed_successfully",
               f"{name}: {s} waits for migrate to complete successfully")
@@ -146,8 +178,8 @@ def check_compose(name, env):
     check("--requirepass" in rcmd and "--appendonly yes" in rcmd, f"{name}: redis has --requirepass and --appendonly yes")
     check(any(str(v).startswith("redisdata:") for v in services["redis"].get("volumes", [])),
           f"{name}: redis keeps its append-only file in a volume")
-    check(not any("ports" in services[s] for s in ("postgres", "redis", "selenium", "beat", "migrate")),
-          f"{name}: only the api publishes a port")
+    check(not any("ports" in services[s] for s in ("postgres", "redis", "selenium", "beat", "migrate", "worker") + APIS),
+          f"{name}: only caddy publishes the application")
 
     for s in MONITORING:
         svc = services.get(s, {})

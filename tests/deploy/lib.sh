@@ -37,10 +37,10 @@ apt_install() { # packages...
   local sudo=''
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   if [ "$APT_UPDATED" -eq 0 ]; then
-    $sudo apt-get update -qq >/dev/null 2>&1 || return 1
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null 2>&1 || return 1
     APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
 }
 # ensure_tool command [apt package]: installs only when the command is absent.
 ensure_tool() {
@@ -107,6 +107,8 @@ write_good_env() { # file [KEY=VALUE overrides...]
   set_env_var "$file" REPORTER_IMAGE registry.test/reporter
   set_env_var "$file" REPORTER_PORTAL_URL https://portal.test
   set_env_var "$file" SMOKE_EMAIL smoke@reporter.test
+  set_env_var "$file" REPORTER_SITE_ADDRESS reporter.test
+  set_env_var "$file" REPORTER_ACME_EMAIL ops@reporter.test
   local kv
   for kv in "$@"; do set_env_var "$file" "${kv%%=*}" "${kv#*=}"; done
   chmod 600 "$file"

@@ -40,15 +40,14 @@ s = open(p).read()
 s = s.replace('      REPORTER_WEBDRIVER_URL: http://selenium:4444',
               '      REPORTER_WEBDRIVER_URL: http://selenium:4444\n      REDIS_PASSWORD: hunter2hunter2hunter2hunter2')
 s = s.replace('    init: true\n', '    init: true\n    container_name: reporter-worker\n', 1)
-s = s.replace('      retries: 5\n    deploy:\n      resources:\n        limits:\n          cpus: "1.0"',
-              '      retries: 3\n    deploy:\n      resources:\n        limits:\n          cpus: "1.0"', 1)
+s = s.replace('    stop_grace_period: 45s\n', '    stop_grace_period: 10s\n', 1)
 open(p, "w").write(s)
 PY
 "$PY" "$ROOT/tests/deploy/check_compose.py" "$WORK/bad" >"$WORK/bad.out" 2>&1 && rc=0 || rc=$?
 check "the checker fails a compose file with planted mistakes (exit $rc)" test "$rc" -eq 1
 check "... catching the inline secret" grep -q '^not ok - compose.prod.yml: no inline secret.*REDIS_PASSWORD' "$WORK/bad.out"
 check "... catching container_name on the worker" grep -q '^not ok - compose.prod.yml: worker is scalable' "$WORK/bad.out"
-check "... catching retries 3" grep -q '^not ok - compose.prod.yml: api healthcheck retries 5' "$WORK/bad.out"
+check "... catching an api stop_grace_period shorter than its drain" grep -q '^not ok - compose.prod.yml: api-a stop_grace_period above drain' "$WORK/bad.out"
 check "... catching staging drifting from prod" grep -q '^not ok - compose.staging.yml differs from prod only' "$WORK/bad.out"
 
 # --- docker compose config ----------------------------------------------------------------------------
@@ -84,7 +83,8 @@ else
     check "... naming REPORTER_TAG" grep -q REPORTER_TAG "$WORK/cfg.err"
     if [ "$COMPOSE_KIND" = plugin ]; then
       REPORTER_TAG=t-123 "${cfg[@]}" config --services >"$WORK/services" 2>/dev/null || true
-      check "$f defines the seven services" test "$(sort "$WORK/services" | tr '\n' ' ')" = "api beat migrate postgres redis selenium worker "
+      missing=$(comm -13 <(sort "$WORK/services") <(printf '%s\n' api-a api-b beat caddy migrate postgres redis selenium worker))
+      check "$f defines the application's services${missing:+ (missing: $missing)}" test -z "$missing"
     fi
   done
   grep -v '^POSTGRES_PASSWORD=' "$WORK/cfg/.env" >"$WORK/cfg/nopw.env"

@@ -36,7 +36,7 @@ case "$1" in
     for t in ${FAKE_MISSING_TAGS:-}; do [[ $3 == *":$t" ]] && exit 1; done
     exit 0 ;;
   inspect)
-    # The api container is unhealthy while it runs a tag in FAKE_UNHEALTHY_TAGS.
+    # The api containers are unhealthy while they run a tag in FAKE_UNHEALTHY_TAGS.
     if [[ ${*: -1} == cid-api-* ]]; then
       for t in ${FAKE_UNHEALTHY_TAGS:-}; do
         [ "$t" = "$(cat "$FAKE_DOCKER_LOG.api-tag" 2>/dev/null)" ] && { echo "running unhealthy"; exit 0; }
@@ -45,7 +45,10 @@ case "$1" in
     echo "running healthy"; exit 0 ;;
   compose)
     case "$args" in
-      *" up -d --no-deps api "*) printf '%s' "$REPORTER_TAG" >"$FAKE_DOCKER_LOG.api-tag"; exit 0 ;;
+      *" up -d --no-deps api-"[ab]" "*) printf '%s' "$REPORTER_TAG" >"$FAKE_DOCKER_LOG.api-tag"; exit 0 ;;
+      *" exec -T api-"[ab]" curl "*)
+        for t in ${FAKE_UNHEALTHY_TAGS:-}; do [ "$t" = "$(cat "$FAKE_DOCKER_LOG.api-tag" 2>/dev/null)" ] && exit 22; done
+        exit 0 ;;
       *" ps -q "*) echo "cid-${*: -1}-1"; exit 0 ;;
       *" ps"*) echo "NAME  STATUS"; exit 0 ;;
       *" exec -T postgres "*pg_dump*) printf 'PGDMP fake archive\n'; exit 0 ;;
@@ -70,7 +73,7 @@ chmod +x "$WORK/bin/docker" "$WORK/bin/fake-smoke"
 export PATH="$WORK/bin:$PATH"
 export SMOKE_CMD="$WORK/bin/fake-smoke"
 export REPORTER_DEPLOY_STATE_DIR="$WORK/state"
-export DEPLOY_POLL_INTERVAL=0 DEPLOY_HEALTH_TIMEOUT=5
+export DEPLOY_POLL_INTERVAL=0 DEPLOY_HEALTH_TIMEOUT=5 ROLL_SETTLE_SECS=0 ROLL_POLL=0
 unset SMOKE_EMAIL SMOKE_PASSWORD COMPOSE DOCKER
 DEPLOY="$SB/scripts/deploy.sh"
 LOG="$WORK/state/deploys.log"
@@ -109,17 +112,22 @@ check "the plan lists every step in order" in_order "$WORK/plan" \
   'docker pull registry\.test/reporter:v1' \
   'REPORTER_TAG=v1 docker compose -p reporter-prod .* run --rm -T migrate$' \
   'run --rm --no-deps -T migrate reporterctl check' \
-  'up -d --no-recreate postgres redis selenium' \
-  'up -d --no-deps api$' 'wait until every api container is healthy' \
+  'up -d --no-recreate postgres redis selenium caddy' \
+  'exec -T caddy caddy reload' \
+  'up -d --no-deps api-a$' 'wait until api-a answers 200 on /api/v1/readyz' \
+  'up -d --no-deps api-b$' 'wait until api-b answers 200' \
+  'wait until every api-b container is healthy' \
   'up -d --no-deps beat$' \
   'up -d --no-deps --scale worker=3 worker$' \
-  'fake-smoke http://127\.0\.0\.1:8000' \
+  'SMOKE_BEHIND_PROXY=1 .*fake-smoke http://127\.0\.0\.1:8000' \
+  'keep compose\.prod\.yml as .*releases/v1/compose\.prod\.yml' \
   'record in .*deploys\.log: .* prod deploy v1 .* success'
 check "the plan says what happens on failure" grep -q 'on a failure' "$WORK/plan"
 check "the plan shows no secret" lacks "$(env_value "$SB/.env" POSTGRES_PASSWORD)" "$WORK/plan"
 "$DEPLOY" rollback --env prod --tag v0 --dry-run >"$WORK/rplan" 2>&1 && rc=0 || rc=$?
 check "rollback --dry-run exits 0 (exit $rc)" test "$rc" -eq 0
-check "rollback --dry-run plans the restart" grep -q 'up -d --no-deps api' "$WORK/rplan"
+check "rollback --dry-run plans the rolling restart" in_order "$WORK/rplan" 'up -d --no-deps api-a$' 'up -d --no-deps api-b$'
+check "rollback --dry-run names the release's compose file" grep -q 'releases/v0/compose\.prod\.yml if kept' "$WORK/rplan"
 check "rollback --dry-run plans no migration" lacks migrate "$WORK/rplan"
 
 # --- 2. first deploy ------------------------------------------------------------------------------
@@ -143,13 +151,19 @@ calls >"$WORK/calls"
 check "docker calls come in order: check, backup, migrate, api, beat, worker" in_order "$WORK/calls" \
   $'^v2\tcompose .*run --rm -T migrate reporterctl check' \
   'exec -T postgres sh -c exec pg_dump' \
-  $'^v2\tcompose -p reporter-prod -f .*compose\\.prod\\.yml --env-file .*\\.env run --rm -T migrate$' \
+  $'^v2\tcompose -p reporter-prod --project-directory .* -f .*compose\\.prod\\.yml --env-file .*\\.env run --rm -T migrate$' \
   $'^v2\tcompose .* run --rm --no-deps -T migrate reporterctl check' \
-  $'^v2\tcompose .* up -d --no-deps api$' \
+  $'^v2\tcompose .* up -d --no-deps api-a$' \
+  $'^v2\tcompose .* exec -T api-a curl .*/api/v1/readyz' \
+  $'^v2\tcompose .* up -d --no-deps api-b$' \
+  $'^v2\tcompose .* exec -T api-b curl .*/api/v1/readyz' \
   $'^v2\tcompose .* up -d --no-deps beat$' \
   $'^v2\tcompose .* up -d --no-deps --scale worker=3 worker$'
-check "api, beat and workers are each waited on" \
-  test "$(count 'inspect .*cid-api-1' "$WORK/calls"):$(count 'inspect .*cid-beat-1' "$WORK/calls"):$(count 'inspect .*cid-worker-1' "$WORK/calls")" = 1:1:1
+check "both api replicas, beat and workers are each waited on" \
+  test "$(count 'inspect .*cid-api-a-1' "$WORK/calls"):$(count 'inspect .*cid-api-b-1' "$WORK/calls"):$(count 'inspect .*cid-beat-1' "$WORK/calls"):$(count 'inspect .*cid-worker-1' "$WORK/calls")" = 1:1:1:1
+check "the proxy reloads its Caddyfile instead of restarting" \
+  test "$(count 'exec -T caddy caddy reload' "$WORK/calls"):$(count 'up -d --no-deps caddy' "$WORK/calls")" = 1:0
+check "v2's compose file is kept for its rollback" cmp -s "$SB/compose.prod.yml" "$WORK/state/releases/v2/compose.prod.yml"
 check "the smoke test ran once, for v2, with the account from .env" \
   test "$(cat "$FAKE_SMOKE_LOG")" = $'v2\thttp://127.0.0.1:8000\tsmoke@reporter.test'
 check "the record names v1 as previous" test "$(last_record 4):$(last_record 5)" = v2:v1
@@ -163,9 +177,10 @@ check "a deploy whose smoke test fails exits non-zero (exit $rc)" test "$rc" -ne
 check "it says it rolled back to v2" grep -q 'rolled back to v2' "$WORK/out"
 check "v3 was migrated and rolled out, then v2 rolled out again" in_order "$WORK/calls" \
   $'^v3\tcompose .* run --rm -T migrate$' \
-  $'^v3\tcompose .* up -d --no-deps api$' \
+  $'^v3\tcompose .* up -d --no-deps api-a$' \
   $'^v3\tcompose .* up -d --no-deps --scale worker=3 worker$' \
-  $'^v2\tcompose .* up -d --no-deps api$' \
+  $'^v2\tcompose .* -f .*releases/v2/compose\\.prod\\.yml .* up -d --no-deps api-a$' \
+  $'^v2\tcompose .* up -d --no-deps api-b$' \
   $'^v2\tcompose .* up -d --no-deps beat$' \
   $'^v2\tcompose .* up -d --no-deps --scale worker=3 worker$'
 check "the rollback does not migrate" test "$(count $'^v2\t.*run --rm -T migrate$' "$WORK/calls")" = 0
@@ -175,12 +190,20 @@ check "the log records v3 rolled-back and the auto-rollback to v2" \
 check "current is still v2" test "$("$DEPLOY" current --env prod)" = v2
 
 # --- 5. rollback -----------------------------------------------------------------------------------------
+# The checkout moves on (a newer compose file); v1 must come back with its own.
+cp "$SB/compose.prod.yml" "$WORK/compose.before"
+printf '# a change after v1\n' >>"$SB/compose.prod.yml"
 reset_calls
 deploy rollback --env prod && rc=0 || rc=$?
 calls >"$WORK/calls"
 check "rollback succeeds (exit $rc)" test "$rc" -eq 0
-check "rollback goes to v1, the previous known-good tag" in_order "$WORK/calls" \
-  $'^v1\tcompose .* up -d --no-deps api$' $'^v1\tcompose .* up -d --no-deps beat$' $'^v1\tcompose .* up -d --no-deps --scale worker=3 worker$'
+check "rollback goes to v1, the previous known-good tag, one api replica at a time" in_order "$WORK/calls" \
+  $'^v1\tcompose .* up -d --no-deps api-a$' $'^v1\tcompose .* exec -T api-a curl' $'^v1\tcompose .* up -d --no-deps api-b$' \
+  $'^v1\tcompose .* up -d --no-deps beat$' $'^v1\tcompose .* up -d --no-deps --scale worker=3 worker$'
+check "... with the compose file v1 was deployed with, not the checkout's" \
+  test "$(count $'^v1\tcompose .* -f [^ ]*releases/v1/compose\\.prod\\.yml ' "$WORK/calls"):$(count $'^v1\tcompose .* -f [^ ]*/repo/compose\\.prod\\.yml ' "$WORK/calls")" = "$(count $'^v1\tcompose' "$WORK/calls"):0"
+check "... which lacks the later change" lacks 'a change after v1' "$WORK/state/releases/v1/compose.prod.yml"
+cp "$WORK/compose.before" "$SB/compose.prod.yml"
 check "rollback never migrates nor backs up" test "$(count 'migrate|pg_dump' "$WORK/calls")" = 0
 check "rollback smoke-tests v1" test "$(cut -f1 "$FAKE_SMOKE_LOG")" = v1
 check "the log records the rollback from v2 to v1" test "$(last_record 3):$(last_record 4):$(last_record 5):$(last_record 6)" = rollback:v1:v2:success
@@ -218,7 +241,7 @@ check "a failing first deploy exits non-zero (exit $rc)" test "$rc" -ne 0
 check "... and says there is nothing to roll back to" grep -q 'no previous known-good release' "$WORK/out"
 check "... recorded as failed" test "$(last_record 2):$(last_record 3):$(last_record 6)" = staging:deploy:failed
 check "... staging uses compose.staging.yml and project reporter-staging" \
-  grep -qE $'^s1\tcompose -p reporter-staging -f .*compose\\.staging\\.yml' "$FAKE_DOCKER_LOG"
+  grep -qE $'^s1\tcompose -p reporter-staging --project-directory .* -f .*compose\\.staging\\.yml' "$FAKE_DOCKER_LOG"
 
 # --- 8. aborts before anything changes ------------------------------------------------------------------------------------
 reset_calls
@@ -243,16 +266,17 @@ check "a tag that is in no registry stops the deploy (exit $rc)" test "$rc" -ne 
 check "... at the image check" grep -q 'image registry.test/reporter:v7 not found' "$WORK/out"
 
 reset_calls
-FAKE_UNHEALTHY_TAGS=v8 DEPLOY_HEALTH_TIMEOUT=1 deploy deploy --env prod --tag v8 && rc=0 || rc=$?
-check "an api that never gets healthy fails the deploy (exit $rc)" test "$rc" -ne 0
-check "... before beat and workers are touched" test "$(count $'^v8\t.* up -d --no-deps (beat|.*worker)' "$FAKE_DOCKER_LOG")" = 0
-check "... and the stack is put back on v1" grep -qE $'^v1\tcompose .* up -d --no-deps api$' "$FAKE_DOCKER_LOG"
+FAKE_UNHEALTHY_TAGS=v8 DEPLOY_HEALTH_TIMEOUT=1 ROLL_READY_TIMEOUT=1 deploy deploy --env prod --tag v8 && rc=0 || rc=$?
+check "an api replica that never gets ready fails the deploy (exit $rc)" test "$rc" -ne 0
+check "... before the second replica, beat and workers are touched" \
+  test "$(count $'^v8\t.* up -d --no-deps (api-b|beat|.*worker)' "$FAKE_DOCKER_LOG")" = 0
+check "... and the stack is put back on v1" grep -qE $'^v1\tcompose .* up -d --no-deps api-a$' "$FAKE_DOCKER_LOG"
 check "... which is recorded" test "$(tail -n 2 "$LOG" | cut -f3,4,6 | tr '\t\n' ': ')" = "deploy:v8:rolled-back auto-rollback:v1:success "
 
 reset_calls
 FAKE_BAD_TAGS=v1 deploy deploy --env prod --tag v1 && rc=0 || rc=$?
 check "a failing redeploy of the running tag exits non-zero (exit $rc)" test "$rc" -ne 0
-check "... and does not roll back to an older release" test "$(count ' up -d --no-deps api$' "$FAKE_DOCKER_LOG")" = 1
+check "... and does not roll back to an older release" test "$(count ' up -d --no-deps api-a$' "$FAKE_DOCKER_LOG")" = 1
 check "... saying why" grep -q 'not rolling back to an older release automatically' "$WORK/out"
 check "... v1 is still current" test "$("$DEPLOY" current --env prod)" = v1
 

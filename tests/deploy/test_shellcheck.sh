@@ -24,7 +24,7 @@ for f in "${scripts[@]}"; do
   fi
 done
 
-for s in deploy generate-secrets pre-deploy-check backup-db restore-db smoke-test; do
+for s in deploy generate-secrets pre-deploy-check backup-db restore-db smoke-test restore-drill prune-artifacts api-replicas; do
   out=$("scripts/$s.sh" --help 2>&1) && rc=0 || rc=$?
   if [ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -ge 3 ]; then
     ok "scripts/$s.sh --help"

@@ -6,6 +6,7 @@ pub mod error;
 pub mod json_errors;
 pub mod openapi;
 pub mod routes;
+pub mod shutdown;
 pub mod state;
 pub mod ui;
 
@@ -29,6 +30,7 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     // Install the recorder before the first request is counted.
     reporter_core::metrics::recorder();
+    let shutdown_timeout = state.settings.api_shutdown_secs;
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -44,7 +46,10 @@ pub fn serve(
             .configure(routes::configure)
             .default_service(web::to(json_errors::route_not_found))
     })
-    .listen(listener)?;
+    .listen(listener)?
+    // Signals are handled by `shutdown::on_signal` (drain first, then stop).
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout);
     if let Some(n) = workers {
         server = server.workers(n);
     }

@@ -26,7 +26,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "reporter-api listening");
     println!("reporter-api listening on http://{addr}");
-    reporter_api::serve(state, listener, None)?.await?;
+    let server = reporter_api::serve(state.clone(), listener, None)?;
+    actix_web::rt::spawn(reporter_api::shutdown::on_signal(state, server.handle()));
+    server.await?;
+    tracing::info!("reporter-api stopped");
     Ok(())
 }
 

@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use diesel::pg::PgConnection;
@@ -15,6 +16,9 @@ pub struct AppState {
     pub pool: DbPool,
     pub auth_cache: Arc<AuthCache>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
+    /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
+    /// here while the listener still accepts (see `crate::shutdown`).
+    draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -24,7 +28,16 @@ impl AppState {
             pool,
             auth_cache: Arc::default(),
             redis: Arc::new(OnceCell::new()),
+            draining: Arc::default(),
         }
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     /// Runs blocking diesel work on the blocking pool, never on the async

@@ -31,6 +31,13 @@ async fn main() -> anyhow::Result<()> {
     tokio::pin!(shutdown);
     loop {
         let now = Utc::now();
+        // Liveness (`reporterctl alive`): the loop turned, whatever Redis or
+        // PostgreSQL answer below.
+        if let Some(path) = &settings.heartbeat_file {
+            if let Err(e) = reporter_core::liveness::touch(std::path::Path::new(path)) {
+                warn!(error = %e, path = %path, "could not touch the heartbeat file");
+            }
+        }
         // Redis may be down at start or at any tick: reconcile anyway (the
         // database part runs, due hours are retried next minute).
         if queues.is_none() {

@@ -103,6 +103,12 @@ pub const SETTINGS: &[Setting] = &[
       "Message of each report; placeholders {order_id}, {order_date}, {status}, {carrier}, {tracking_number}"),
     s("REPORTER_METRICS_BIND", "metrics_bind", Kind::Text, Some(""),
       "Address for the worker/beat Prometheus endpoint (empty = off)"),
+    s("REPORTER_API_DRAIN_SECS", "api_drain_secs", Kind::Int(0), Some("5"),
+      "After SIGTERM, seconds the API keeps serving while `/readyz` answers 503, so the proxy takes it out before it stops accepting"),
+    s("REPORTER_API_SHUTDOWN_SECS", "api_shutdown_secs", Kind::Int(1), Some("30"),
+      "After the drain, seconds in-flight requests get to finish before the API exits"),
+    s("REPORTER_HEARTBEAT_FILE", "heartbeat_file", Kind::Text, Some(""),
+      "File the worker and beat touch while their loops run, read by `reporterctl alive` (empty = off)"),
     s("LOG_FORMAT", "log_format", Kind::Text, Some("text"), "`text` (human) or `json`"),
 ];
 
@@ -149,6 +155,9 @@ pub struct Settings {
     pub chrome_binary: Option<String>,
     pub report_message_template: String,
     pub metrics_bind: Option<String>,
+    pub api_drain_secs: u64,
+    pub api_shutdown_secs: u64,
+    pub heartbeat_file: Option<String>,
     pub log_json: bool,
 }
 
@@ -218,6 +227,9 @@ impl Settings {
             chrome_binary: Some(v.text("REPORTER_CHROME_BINARY")?).filter(|p| !p.is_empty()),
             report_message_template: v.text("REPORTER_REPORT_MESSAGE_TEMPLATE")?,
             metrics_bind: Some(metrics_bind).filter(|m| !m.is_empty()),
+            api_drain_secs: v.int("REPORTER_API_DRAIN_SECS")? as u64,
+            api_shutdown_secs: v.int("REPORTER_API_SHUTDOWN_SECS")? as u64,
+            heartbeat_file: Some(v.text("REPORTER_HEARTBEAT_FILE")?).filter(|p| !p.is_empty()),
             log_json: log_format == "json",
         })
     }

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod fleet;
 pub mod fleet_metrics;
 pub mod jobs;
+pub mod liveness;
 pub mod metrics;
 pub mod models;
 pub mod password;

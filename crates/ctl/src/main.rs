@@ -35,6 +35,16 @@ enum Command {
     },
     /// Pre-deploy check: config valid, DB reachable, no pending migrations, Redis reachable.
     Check,
+    /// Liveness of a worker or beat in the same container: its heartbeat
+    /// file is fresh (no dependency checked; exit 1 when stale or missing).
+    Alive {
+        /// The heartbeat file; default REPORTER_HEARTBEAT_FILE.
+        #[arg(long, env = "REPORTER_HEARTBEAT_FILE")]
+        file: std::path::PathBuf,
+        /// Oldest acceptable heartbeat, in seconds.
+        #[arg(long, default_value_t = 120)]
+        max_age: u64,
+    },
     /// Run a slot now (idempotent like beat's job: one run per slot hour).
     TriggerSlot {
         /// Hour (0-23) in REPORTER_TIMEZONE; default: the current hour.
@@ -82,6 +92,10 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    // Liveness must not depend on the rest of the configuration.
+    if let Command::Alive { file, max_age } = &cli.command {
+        std::process::exit(commands::alive::run(file, *max_age));
+    }
     let settings = Settings::load_or_exit();
     reporter_core::telemetry::init_stderr(settings.log_json);
     let result = match cli.command {
@@ -90,6 +104,7 @@ fn main() {
         Command::Token(c) => commands::token::run(&settings, c),
         Command::Slots { all } => commands::slots::run(&settings, all),
         Command::Check => commands::check::run(&settings),
+        Command::Alive { .. } => unreachable!("handled before the settings load"),
         Command::TriggerSlot { hour, date } => commands::trigger::run(&settings, hour, date),
         Command::Schedule { json, action } => match action {
             None => commands::schedule::show(&settings, json),

@@ -72,6 +72,7 @@ pub fn spawn_background(env: Arc<Environment>) -> tokio::task::JoinHandle<()> {
         loop {
             tokio::select! {
                 _ = beat.tick() => {
+                    touch_heartbeat_file(&env);
                     if let Err(e) = beat_once(&env, started).await {
                         warn!(error = %e, "fleet heartbeat failed");
                     }
@@ -80,6 +81,17 @@ pub fn spawn_background(env: Arc<Environment>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Liveness for the container healthcheck (`reporterctl alive`): touched on
+/// every tick whether or not Redis answers, since only a stuck runtime should
+/// get this process restarted.
+fn touch_heartbeat_file(env: &Environment) {
+    if let Some(path) = &env.settings.heartbeat_file {
+        if let Err(e) = reporter_core::liveness::touch(std::path::Path::new(path)) {
+            warn!(error = %e, path = %path, "could not touch the heartbeat file");
+        }
+    }
 }
 
 /// Reaps expired leases, deletes their recorded sessions, then sweeps the

@@ -105,9 +105,15 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "alive"}))
 }
 
-/// Ready to serve: database and Redis reachable (latency not judged).
+/// Ready to serve: database and Redis reachable (latency not judged), and
+/// not shutting down. A draining replica answers 503 `draining` while it
+/// still serves, so the proxy's health check takes it out first.
 #[utoipa::path(get, path = "/api/v1/readyz", tag = "health", responses((status = 200), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_draining() {
+        return HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({"status": "draining", "checks": {}}));
+    }
     let checks = probe_all(&state).await;
     let ready = checks.values().all(|p| p.status != Status::Unhealthy);
     let body =

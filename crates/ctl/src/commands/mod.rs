@@ -1,3 +1,4 @@
+pub mod alive;
 pub mod check;
 pub mod migrate;
 pub mod queues;
