@@ -301,11 +301,18 @@ pub async fn queue_stats(
     let mut out = Vec::new();
     for kind in ALL_KINDS {
         let q = queue_name(prefix, kind);
+        // apalis-redis keeps one in-flight set per worker, named after the
+        // worker's entry in `{q}:workers`: O(workers), never a `KEYS` scan
+        // that blocks Redis in proportion to everything it holds.
+        let workers: Vec<String> = redis::cmd("ZRANGE")
+            .arg(format!("{q}:workers"))
+            .arg(0)
+            .arg(-1)
+            .query_async(conn)
+            .await?;
         let mut in_flight = 0;
-        let pattern = format!("{q}:inflight:*");
-        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(conn).await?;
-        for k in keys {
-            in_flight += card(conn, &k).await?;
+        for w in workers {
+            in_flight += card(conn, &format!("{q}:inflight:{w}")).await?;
         }
         out.push(QueueStats {
             queue: kind.to_string(),
