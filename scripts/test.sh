@@ -17,6 +17,10 @@ ensure_build_deps
 ensure_postgres
 ensure_redis
 ensure_chromium
+# schemathesis (pinned) in target/venv-schemathesis, for tests/deploy/test_schemathesis.sh
+# shellcheck source=scripts/lib/schemathesis.sh
+source scripts/lib/schemathesis.sh
+ensure_schemathesis || log "schemathesis could not be installed (test_schemathesis.sh will fail)"
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_ADMIN_URL}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-$REDIS_BASE_URL}"

@@ -87,10 +87,13 @@ pub(crate) async fn authenticate(
             is_admin: id.is_admin,
         });
     }
-    let found = state
-        .db(move |c| Ok(token::authenticate(c, &token)?))
-        .await?;
-    let (token_id, user) = found.ok_or_else(ApiError::unauthorized)?;
+    let ttl = state.settings.token_ttl();
+    let found = state.db(move |c| Ok(token::check(c, &token, ttl)?)).await?;
+    let (token_id, user) = match found {
+        token::TokenCheck::Live { token_id, user } => (token_id, user),
+        token::TokenCheck::Expired => return Err(ApiError::token_expired()),
+        token::TokenCheck::Invalid => return Err(ApiError::unauthorized()),
+    };
     let id = Identity {
         user_id: user.id,
         token_id,

@@ -24,6 +24,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: Cow<'static, str>,
     pub detail: String,
+    /// Seconds sent in `Retry-After` (429 and 503 of the login defences).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -32,7 +34,59 @@ impl ApiError {
             status,
             code: Cow::Borrowed(code),
             detail: detail.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// A token that was valid once but is past its expiry.
+    pub fn token_expired() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "Tu sesión venció; inicia sesión de nuevo para obtener un token nuevo",
+        )
+    }
+
+    /// Too many login attempts from one client address.
+    pub fn login_rate_limited(secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "Demasiados intentos de inicio de sesión desde tu conexión; espera {} e inténtalo de nuevo",
+                wait_text(secs)
+            ),
+        )
+        .with_retry_after(secs)
+    }
+
+    /// Too many failed logins for one account (any client, any replica).
+    pub fn login_locked(secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_locked",
+            format!(
+                "Demasiados intentos fallidos para esta cuenta; espera {} e inténtalo de nuevo",
+                wait_text(secs)
+            ),
+        )
+        .with_retry_after(secs)
+    }
+
+    /// Every password-check slot of this replica is taken.
+    pub fn login_busy(secs: u64) -> Self {
+        tracing::warn!("login refused: password checks saturated");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "login_busy",
+            "Hay demasiados inicios de sesión en este momento; inténtalo de nuevo en unos segundos",
+        )
+        .with_retry_after(secs)
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -92,7 +146,20 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self.body())
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        res.json(self.body())
+    }
+}
+
+/// "1 segundo", "42 segundos", "3 minutos" (rounded up).
+pub fn wait_text(secs: u64) -> String {
+    match secs.max(1) {
+        1 => "1 segundo".into(),
+        s if s < 120 => format!("{s} segundos"),
+        s => format!("{} minutos", s.div_ceil(60)),
     }
 }
 

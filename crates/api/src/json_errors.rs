@@ -100,6 +100,11 @@ pub fn ensure_json_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
             "payload_too_large",
             "El cuerpo de la petición es demasiado grande",
         ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "Tipo de contenido no admitido en esta ruta (Content-Type)",
+        ),
         s if s.is_server_error() => ApiError::new(
             s,
             "internal",
@@ -113,10 +118,14 @@ pub fn ensure_json_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
                 .to_string(),
         ),
     };
+    // 405 keeps the Allow header actix computed from the resource's routes.
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let response: HttpResponse<EitherBody<B>> = HttpResponse::build(status)
-        .json(err.body())
-        .map_into_right_body();
+    let mut builder = HttpResponse::build(status);
+    if let Some(allow) = allow {
+        builder.insert_header((header::ALLOW, allow));
+    }
+    let response: HttpResponse<EitherBody<B>> = builder.json(err.body()).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
         req, response,
     )))

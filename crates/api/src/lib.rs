@@ -2,8 +2,11 @@
 
 pub mod auth;
 pub mod auth_cache;
+pub mod edge;
 pub mod error;
+pub mod input;
 pub mod json_errors;
+pub mod login_guard;
 pub mod openapi;
 pub mod routes;
 pub mod shutdown;
@@ -39,7 +42,9 @@ pub fn serve(
             .app_data(json_errors::path_config())
             .app_data(json_errors::query_config())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .wrap(actix_web::middleware::from_fn(input::check))
             .wrap(ErrorHandlers::new().default_handler(json_errors::ensure_json_body))
+            .wrap(actix_web::middleware::from_fn(edge::edge))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(actix_web::middleware::from_fn(routes::metrics::record))
             .wrap(tracing_actix_web::TracingLogger::default())

@@ -15,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: DbPool,
     pub auth_cache: Arc<AuthCache>,
+    /// Login rate limits and the cap on password checks.
+    pub login_guard: Arc<crate::login_guard::LoginGuard>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
     /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
     /// here while the listener still accepts (see `crate::shutdown`).
@@ -27,6 +29,7 @@ impl AppState {
             settings: Arc::new(settings),
             pool,
             auth_cache: Arc::default(),
+            login_guard: Arc::default(),
             redis: Arc::new(OnceCell::new()),
             draining: Arc::default(),
         }

@@ -121,7 +121,12 @@
     $("schedule-summary").textContent = `Ventana ${o.window} · se recupera una hora perdida hasta ` +
       (o.catch_up === "rest of the business day" ? "el final de su día" : o.catch_up.replace("minutes", "minutos")) +
       ` · ${o.missed.filter((m) => m.run_id === null).length} horas perdidas sin recuperar` +
-      (paused.length ? ` · ${paused.length} pausa(s) activa(s)` : "");
+      (paused.length ? ` · ${paused.length} pausa(s) activa(s)` : "") +
+      (o.last_prune
+        ? ` · última limpieza de datos ${time(o.last_prune.finished_at)}: ` +
+          (o.last_prune.error ? `con error (${o.last_prune.error})`
+            : `${num(Object.values(o.last_prune.tables).reduce((a, b) => a + b, 0))} filas`)
+        : " · sin limpieza de datos todavía");
     const list = $("upcoming-list");
     list.replaceChildren(...o.upcoming.map((u) => el("li", { class: u.paused ? "warn" : "" ,
       text: `${time(u.scheduled_at)} · ${u.reservations} cliente(s)` + (u.paused ? " · en pausa" : "") })));

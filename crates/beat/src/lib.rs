@@ -7,6 +7,8 @@
 //! deploy): every one reconciles, the push's idempotency key makes one job
 //! per hour and the unique (slot, scheduled_at) run constraint one run.
 
+pub mod prune;
+
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};

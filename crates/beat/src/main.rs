@@ -27,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
     let mut queues: Option<(JobQueues, redis::aio::ConnectionManager)> = None;
     let mut last_download_sweep = None;
     let mut last_range_sweep = None;
+    let mut daily_prune = reporter_beat::prune::DailyPrune::default();
     let shutdown = shutdown();
     tokio::pin!(shutdown);
     loop {
@@ -96,6 +97,13 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        daily_prune.tick(
+            now,
+            &scheduler.pool,
+            queues.as_ref().map(|(_, conn)| conn.clone()),
+            &settings,
+            &name,
+        );
         let wait = (reporter_beat::next_tick(Utc::now()) - Utc::now())
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(1));

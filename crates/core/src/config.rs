@@ -109,6 +109,24 @@ pub const SETTINGS: &[Setting] = &[
       "After the drain, seconds in-flight requests get to finish before the API exits"),
     s("REPORTER_HEARTBEAT_FILE", "heartbeat_file", Kind::Text, Some(""),
       "File the worker and beat touch while their loops run, read by `reporterctl alive` (empty = off)"),
+    s("REPORTER_TRUSTED_PROXIES", "trusted_proxies", Kind::Text, Some("127.0.0.0/8,::1/128"),
+      "Comma-separated CIDRs (or addresses) of the reverse proxies in front of the API: only a request whose peer is one of them has its client address read from `X-Forwarded-For` (login rate limits); empty = trust none"),
+    s("REPORTER_PUBLIC_URLS", "public_urls", Kind::Text, Some(""),
+      "Comma-separated origins the site is served at (e.g. `https://reporter.example.com`); the `/login` and `/logout` forms accept only these in `Origin`; empty = the request's own `Host` header (never `X-Forwarded-Host`)"),
+    s("REPORTER_TOKEN_TTL_DAYS", "token_ttl_days", Kind::Int(1), Some("30"),
+      "Days an API token from `POST /api/auth/login/` lives; older login tokens without an expiry count from their creation"),
+    s("REPORTER_EXPORT_RETENTION_DAYS", "export_retention_days", Kind::Int(2), Some("14"),
+      "Days export rows are kept (a customer's newest baseline export is kept whatever its age)"),
+    s("REPORTER_RUN_RETENTION_DAYS", "run_retention_days", Kind::Int(7), Some("90"),
+      "Days finished runs are kept with their users, ranges and stuck lists"),
+    s("REPORTER_REPORT_RETENTION_DAYS", "report_retention_days", Kind::Int(30), Some("400"),
+      "Days the reports ledger is kept (the customers' evidence)"),
+    s("REPORTER_JOB_RETENTION_DAYS", "job_retention_days", Kind::Int(1), Some("7"),
+      "Days finished queue jobs keep their payload in Redis"),
+    s("REPORTER_PRUNE_HOUR", "prune_hour", Kind::Int(0), Some("3"),
+      "Hour (0-23, REPORTER_TIMEZONE) beat prunes once a day; keep it outside the reporter window"),
+    s("REPORTER_PRUNE_BATCH", "prune_batch", Kind::Int(100), Some("5000"),
+      "Rows one pruning statement deletes at most (each commits on its own)"),
     s("LOG_FORMAT", "log_format", Kind::Text, Some("text"), "`text` (human) or `json`"),
 ];
 
@@ -158,6 +176,18 @@ pub struct Settings {
     pub api_drain_secs: u64,
     pub api_shutdown_secs: u64,
     pub heartbeat_file: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins (`scheme://host[:port]`, lower-case) the forms accept; empty =
+    /// the request's `Host`.
+    pub public_urls: Vec<String>,
+    pub token_ttl_days: u32,
+    pub export_retention_days: u32,
+    pub run_retention_days: u32,
+    pub report_retention_days: u32,
+    pub job_retention_days: u32,
+    pub prune_hour: u32,
+    pub prune_batch: u32,
     pub log_json: bool,
 }
 
@@ -230,8 +260,30 @@ impl Settings {
             api_drain_secs: v.int("REPORTER_API_DRAIN_SECS")? as u64,
             api_shutdown_secs: v.int("REPORTER_API_SHUTDOWN_SECS")? as u64,
             heartbeat_file: Some(v.text("REPORTER_HEARTBEAT_FILE")?).filter(|p| !p.is_empty()),
+            trusted_proxies: parse_proxies(&v.text("REPORTER_TRUSTED_PROXIES")?)?,
+            public_urls: parse_origins(&v.text("REPORTER_PUBLIC_URLS")?)?,
+            token_ttl_days: v.int("REPORTER_TOKEN_TTL_DAYS")? as u32,
+            export_retention_days: v.int("REPORTER_EXPORT_RETENTION_DAYS")? as u32,
+            run_retention_days: v.int("REPORTER_RUN_RETENTION_DAYS")? as u32,
+            report_retention_days: v.int("REPORTER_REPORT_RETENTION_DAYS")? as u32,
+            job_retention_days: v.int("REPORTER_JOB_RETENTION_DAYS")? as u32,
+            prune_hour: match v.int("REPORTER_PRUNE_HOUR")? {
+                h @ 0..=23 => h as u32,
+                h => {
+                    return Err(invalid(
+                        "REPORTER_PRUNE_HOUR",
+                        format!("expected an hour 0-23, got {h}"),
+                    ))
+                }
+            },
+            prune_batch: v.int("REPORTER_PRUNE_BATCH")? as u32,
             log_json: log_format == "json",
         })
+    }
+
+    /// Lifetime of API tokens issued by a login (`REPORTER_TOKEN_TTL_DAYS`).
+    pub fn token_ttl(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.token_ttl_days))
     }
 
     pub fn credentials_cipher(&self) -> &CredentialsCipher {
@@ -361,6 +413,48 @@ impl Values<'_> {
     }
 }
 
+fn parse_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "REPORTER_TRUSTED_PROXIES",
+                        format!("expected CIDRs like 10.0.0.0/8 or addresses, got {p:?}"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `https://Reporter.example.com/` -> `https://reporter.example.com`.
+pub fn normalize_origin(raw: &str) -> Option<String> {
+    let raw = raw.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, host) = raw.split_once("://")?;
+    let ok = matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && !host.contains(['/', '?', '#', '@', ' ']);
+    ok.then_some(raw)
+}
+
+fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            normalize_origin(o).ok_or_else(|| {
+                invalid(
+                    "REPORTER_PUBLIC_URLS",
+                    format!("expected origins like https://reporter.example.com, got {o:?}"),
+                )
+            })
+        })
+        .collect()
+}
+
 fn parse_key(raw: &str) -> Result<[u8; 32], ConfigError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(raw)
@@ -404,6 +498,33 @@ mod tests {
         assert!((s.estimated_pending_factor - 0.08).abs() < 1e-12);
         assert_eq!(s.timezone, chrono_tz::America::Bogota);
         assert!(!s.log_json);
+        assert_eq!(s.token_ttl_days, 30);
+        assert!(s.public_urls.is_empty());
+        let loopback: Vec<ipnet::IpNet> =
+            vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        assert_eq!(s.trusted_proxies, loopback);
+    }
+
+    #[test]
+    fn proxies_and_origins_parse() {
+        let mut env = base();
+        env.insert(
+            "REPORTER_TRUSTED_PROXIES".into(),
+            " 172.16.0.0/12, 10.1.2.3 ,".into(),
+        );
+        env.insert(
+            "REPORTER_PUBLIC_URLS".into(),
+            "https://Reporter.Example.com/, http://localhost:8000".into(),
+        );
+        let s = Settings::from_env(&env).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(s.trusted_proxies[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert_eq!(
+            s.public_urls,
+            ["https://reporter.example.com", "http://localhost:8000"]
+        );
+        env.insert("REPORTER_TRUSTED_PROXIES".into(), "".into());
+        assert!(Settings::from_env(&env).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]
@@ -419,6 +540,11 @@ mod tests {
             ("REPORTER_TIMEZONE", "Mars/Olympus"),
             ("REPORTER_CREDENTIALS_KEY", "short"),
             ("LOG_FORMAT", "xml"),
+            ("REPORTER_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("REPORTER_TRUSTED_PROXIES", "caddy"),
+            ("REPORTER_PUBLIC_URLS", "reporter.example.com"),
+            ("REPORTER_PUBLIC_URLS", "https://reporter.example.com/app"),
+            ("REPORTER_TOKEN_TTL_DAYS", "0"),
         ] {
             let mut env = base();
             env.insert(var.into(), bad.into());

@@ -17,6 +17,7 @@ pub mod password;
 pub mod progress;
 pub mod range_lock;
 pub mod redis_conn;
+pub mod retention;
 pub mod schedule;
 pub mod schema;
 pub mod telemetry;

@@ -208,6 +208,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Finished prunes: time, who, rows deleted per table (retention policy, docs/configuration.md)
+    reporter_prune_runs (id) {
+        id -> Int8,
+        started_at -> Timestamptz,
+        finished_at -> Timestamptz,
+        by -> Text,
+        tables -> Jsonb,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(reporter_reservations -> users (user_id));
 diesel::joinable!(reporter_reservations -> reporter_hour_slots (slot_id));
@@ -236,4 +248,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reporter_schedule_missed_hours,
     reporter_schedule_pauses,
     reporter_schedule_state,
+    reporter_prune_runs,
 );

@@ -83,6 +83,13 @@ enum Command {
     },
     /// One run with every user's progress and its ranges.
     Run { id: i64 },
+    /// Apply the retention policy now (beat does it daily at
+    /// REPORTER_PRUNE_HOUR): old exports, runs, reports and finished jobs.
+    Prune {
+        /// Print what would be deleted per table; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Browser semaphore holders (worker, job, since) against the limit.
     Semaphore {
         #[command(subcommand)]
@@ -115,6 +122,7 @@ fn main() {
         Command::Queues => commands::queues::run(&settings),
         Command::Runs { last } => commands::runs::list(&settings, last),
         Command::Run { id } => commands::runs::show(&settings, id),
+        Command::Prune { dry_run } => commands::prune::run(&settings, dry_run),
         Command::Semaphore { action } => commands::semaphore::run(&settings, action),
     };
     if let Err(e) = result {

@@ -18,6 +18,8 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// Send it as `Authorization: Token <token>` (or `Bearer <token>`).
     pub token: String,
+    /// When the token stops working (`REPORTER_TOKEN_TTL_DAYS` after the login).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
     pub user: MeResponse,
 }
 
@@ -47,25 +49,29 @@ impl From<&reporter_core::models::User> for MeResponse {
 
 /// Exchange email and password for an API token.
 #[utoipa::path(post, path = "/api/auth/login/", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "`rate_limited` (this client address) or `login_locked` (this account); see `Retry-After`"),
+        (status = 503, body = ErrorBody, description = "`login_busy`: every password check of this replica is taken; see `Retry-After`")))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    let issued = state
-        .db(move |c| Ok(token::issue_for_login(c, &email, &password, "login", None)?))
-        .await?;
-    let (token, u) = issued.ok_or_else(|| {
-        ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "Correo o contraseña incorrectos",
-        )
-    })?;
+    let expires = chrono::Utc::now() + state.settings.token_ttl();
+    let (token, u) = crate::login_guard::login(
+        &state,
+        &req,
+        &email,
+        password,
+        token::LOGIN_TOKEN_NAME,
+        expires,
+    )
+    .await?;
     tracing::info!(user.id = u.id, "login");
     Ok(HttpResponse::Ok().json(LoginResponse {
         token,
+        expires_at: expires,
         user: MeResponse::from(&u),
     }))
 }
@@ -94,7 +100,11 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortalCredentials {
+    /// An email address, at most 254 characters.
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
+    /// 1–256 characters.
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 
@@ -119,13 +129,15 @@ pub async fn set_portal_credentials(
 ) -> Result<HttpResponse, ApiError> {
     let PortalCredentials { email, password } = body.into_inner();
     let email = email.trim().to_string();
-    if email.is_empty() || email.len() > 254 || !email.contains('@') {
+    crate::input::text("email", &email, 254, "invalid_portal_email")?;
+    if email.is_empty() || !email.contains('@') {
         return Err(ApiError::bad_request(
             "invalid_portal_email",
             "El correo del portal no es válido",
         ));
     }
-    if password.is_empty() || password.len() > 256 {
+    crate::input::text("password", &password, 256, "invalid_portal_password")?;
+    if password.is_empty() {
         return Err(ApiError::bad_request(
             "invalid_portal_password",
             "La contraseña del portal no puede estar vacía",

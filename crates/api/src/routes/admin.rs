@@ -41,9 +41,13 @@ fn admin_config(state: &AppState, config: slot::SlotConfig) -> AdminConfigOut {
 #[serde(deny_unknown_fields)]
 pub struct ConfigChange {
     /// New capacity for every slot.
+    #[schema(minimum = 0, maximum = 1000)]
     pub slot_capacity: Option<i32>,
+    /// 0–23, before the end.
+    #[schema(minimum = 0, maximum = 23)]
     pub reporter_hour_start: Option<i32>,
-    /// Exclusive.
+    /// Exclusive: 1–24, after the start.
+    #[schema(minimum = 1, maximum = 24)]
     pub reporter_hour_end: Option<i32>,
 }
 
@@ -123,8 +127,10 @@ pub async fn list_slots(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlotChange {
+    #[schema(minimum = 0, maximum = 1000)]
     pub capacity_points: Option<i32>,
     /// Legacy limit, kept for old clients.
+    #[schema(minimum = 0)]
     pub max_users: Option<i32>,
 }
 

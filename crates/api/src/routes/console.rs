@@ -19,8 +19,9 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DayQuery {
-    /// `YYYY-MM-DD` in the reporter's time zone; default today.
-    #[param(value_type = Option<String>)]
+    /// `YYYY-MM-DD` in the reporter's time zone, within a year of today
+    /// (else 400 `date_out_of_range`); default today.
+    #[param(value_type = Option<String>, format = Date)]
     pub date: Option<NaiveDate>,
 }
 
@@ -51,9 +52,8 @@ pub async fn day_runs(
 ) -> Result<HttpResponse, ApiError> {
     let tz = state.settings.timezone;
     let now = Utc::now();
-    let date = q
-        .date
-        .unwrap_or_else(|| now.with_timezone(&tz).date_naive());
+    let today = now.with_timezone(&tz).date_naive();
+    let date = crate::input::admin_date(q.date.unwrap_or(today), today)?;
     let bound = |d: NaiveDate| -> Result<DateTime<Utc>, ApiError> {
         let midnight = d
             .and_hms_opt(0, 0, 0)
@@ -95,6 +95,7 @@ pub struct FailedRangeOut {
 #[serde(deny_unknown_fields)]
 pub struct LimitQuery {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

@@ -104,13 +104,17 @@ pub async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpR
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportsQuery {
-    /// 1-based page (default 1).
+    /// 1-based page (default 1, at most 100000).
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
     /// Rows per page, 1–200 (default 25).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<i64>,
     /// Order id prefix, or part of the tracking number, carrier or ticket.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Exact order status.
+    #[param(max_length = 100)]
     pub status: Option<String>,
 }
 
@@ -144,12 +148,8 @@ pub async fn reports(
         search: q.q.unwrap_or_default(),
         status: q.status.unwrap_or_default(),
     };
-    if filter.search.len() > 100 || filter.status.len() > 100 {
-        return Err(ApiError::bad_request(
-            "invalid_filter",
-            "El filtro es demasiado largo (máximo 100 caracteres)",
-        ));
-    }
+    crate::input::text("q", &filter.search, 100, "invalid_filter")?;
+    crate::input::text("status", &filter.status, 100, "invalid_filter")?;
     let (run_id, uid) = (id.into_inner(), auth.user_id);
     let found = state
         .db(move |c| {

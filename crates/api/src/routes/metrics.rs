@@ -136,10 +136,11 @@ async fn refresh_db_gauges(state: &AppState) {
                 .count();
             let lag = fleet_metrics::schedule_lag(c, now, tz, catch_up)?;
             let unfinished = fleet_metrics::runs_unfinished_past_hour(c, now)?;
-            Ok((st, missed, paused, lag, unfinished))
+            let pruned = reporter_core::retention::last_success_at(c)?;
+            Ok((st, missed, paused, lag, unfinished, pruned))
         })
         .await;
-    if let Ok((st, missed, paused, lag, unfinished)) = schedule {
+    if let Ok((st, missed, paused, lag, unfinished, pruned)) = schedule {
         let beat = reporter_core::schedule::beat_health(&st, now);
         if let Some(secs) = beat.seconds_since_reconcile {
             gauge!("reporter_schedule_seconds_since_reconcile").set(secs as f64);
@@ -151,6 +152,11 @@ async fn refresh_db_gauges(state: &AppState) {
         gauge!("reporter_schedule_hours_due").set(lag.due as f64);
         gauge!("reporter_schedule_hours_overdue").set(lag.overdue as f64);
         gauge!("reporter_runs_unfinished_past_hour").set(unfinished as f64);
+        // Read from the prune log, so it survives beat restarts (alerted on
+        // when older than a day and a bit).
+        if let Some(at) = pruned {
+            gauge!("reporter_prune_last_success_timestamp_seconds").set(at.timestamp() as f64);
+        }
     }
 }
 

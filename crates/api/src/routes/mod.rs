@@ -17,20 +17,22 @@ use actix_web::web;
 
 /// Paths are registered without the trailing slash; `NormalizePath` trims
 /// it, so `/api/reporter/slots/` (old clients) and `/api/reporter/slots` both work.
+/// Every path is a `web::resource`, so another method on it answers 405 with
+/// `Allow` (a bare `.route()` would put the method guard on the path: 404).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(metrics::render));
+    cfg.service(web::resource("/metrics").route(web::get().to(metrics::render)));
     crate::ui::configure(cfg);
     cfg.service(
         web::scope("/api")
-            .route("/auth/login", web::post().to(account::login))
-            .route("/auth/logout", web::post().to(account::logout))
-            .route("/me", web::get().to(account::me))
-            .route(
-                "/me/portal-credentials",
-                web::put().to(account::set_portal_credentials),
+            .service(web::resource("/auth/login").route(web::post().to(account::login)))
+            .service(web::resource("/auth/logout").route(web::post().to(account::logout)))
+            .service(web::resource("/me").route(web::get().to(account::me)))
+            .service(
+                web::resource("/me/portal-credentials")
+                    .route(web::put().to(account::set_portal_credentials)),
             )
-            .route("/reporter/slots", web::get().to(slots::list))
-            .route("/reporter/config", web::get().to(slots::reporter_config))
+            .service(web::resource("/reporter/slots").route(web::get().to(slots::list)))
+            .service(web::resource("/reporter/config").route(web::get().to(slots::reporter_config)))
             .service(
                 web::resource("/reporter/reservations")
                     .route(web::get().to(reservations::get))
@@ -38,81 +40,82 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::patch().to(reservations::change))
                     .route(web::delete().to(reservations::delete)),
             )
-            .route("/reporter/summary", web::get().to(dashboard::summary))
-            .route("/reporter/runs", web::get().to(runs::list))
-            .route(
-                "/reporter/runs/{id}/reports",
-                web::get().to(dashboard::reports),
+            .service(web::resource("/reporter/summary").route(web::get().to(dashboard::summary)))
+            .service(web::resource("/reporter/runs").route(web::get().to(runs::list)))
+            .service(
+                web::resource("/reporter/runs/{id}/reports")
+                    .route(web::get().to(dashboard::reports)),
             )
-            .route(
-                "/reporter/runs/{id}/progress",
-                web::get().to(runs::progress),
+            .service(
+                web::resource("/reporter/runs/{id}/progress").route(web::get().to(runs::progress)),
             )
             .service(
                 web::resource("/reporter/admin/config")
                     .route(web::get().to(admin::get_config))
                     .route(web::patch().to(admin::change_config)),
             )
-            .route("/reporter/admin/slots", web::get().to(admin::list_slots))
-            .route(
-                "/reporter/admin/slots/{id}",
-                web::patch().to(admin::change_slot),
+            .service(web::resource("/reporter/admin/slots").route(web::get().to(admin::list_slots)))
+            .service(
+                web::resource("/reporter/admin/slots/{id}")
+                    .route(web::patch().to(admin::change_slot)),
             )
-            .route(
-                "/reporter/admin/reservations",
-                web::get().to(admin::list_reservations),
+            .service(
+                web::resource("/reporter/admin/reservations")
+                    .route(web::get().to(admin::list_reservations)),
             )
-            .route(
-                "/reporter/admin/trigger-slot",
-                web::post().to(operations::trigger_slot),
+            .service(
+                web::resource("/reporter/admin/trigger-slot")
+                    .route(web::post().to(operations::trigger_slot)),
             )
-            .route(
-                "/reporter/admin/ranges/{id}/retry",
-                web::post().to(operations::retry_range),
+            .service(
+                web::resource("/reporter/admin/ranges/{id}/retry")
+                    .route(web::post().to(operations::retry_range)),
             )
-            .route("/reporter/admin/queues", web::get().to(operations::queues))
-            .route(
-                "/reporter/admin/semaphore",
-                web::get().to(operations::semaphore),
+            .service(
+                web::resource("/reporter/admin/queues").route(web::get().to(operations::queues)),
             )
-            .route(
-                "/reporter/admin/semaphore/reset",
-                web::post().to(operations::reset_semaphore),
+            .service(
+                web::resource("/reporter/admin/semaphore")
+                    .route(web::get().to(operations::semaphore)),
             )
-            .route("/reporter/admin/runs", web::get().to(console::day_runs))
-            .route(
-                "/reporter/admin/failed-ranges",
-                web::get().to(console::failed_ranges),
+            .service(
+                web::resource("/reporter/admin/semaphore/reset")
+                    .route(web::post().to(operations::reset_semaphore)),
             )
-            .route(
-                "/reporter/admin/ranges/{id}/screenshot",
-                web::get().to(console::range_screenshot),
+            .service(web::resource("/reporter/admin/runs").route(web::get().to(console::day_runs)))
+            .service(
+                web::resource("/reporter/admin/failed-ranges")
+                    .route(web::get().to(console::failed_ranges)),
             )
-            .route("/reporter/admin/activity", web::get().to(console::activity))
-            .route(
-                "/reporter/admin/schedule",
-                web::get().to(schedule::overview),
+            .service(
+                web::resource("/reporter/admin/ranges/{id}/screenshot")
+                    .route(web::get().to(console::range_screenshot)),
             )
-            .route(
-                "/reporter/admin/schedule/pause",
-                web::post().to(schedule::pause),
+            .service(
+                web::resource("/reporter/admin/activity").route(web::get().to(console::activity)),
             )
-            .route(
-                "/reporter/admin/schedule/resume",
-                web::post().to(schedule::resume),
+            .service(
+                web::resource("/reporter/admin/schedule").route(web::get().to(schedule::overview)),
             )
-            .route(
-                "/reporter/admin/schedule/backfill",
-                web::post().to(schedule::backfill),
+            .service(
+                web::resource("/reporter/admin/schedule/pause")
+                    .route(web::post().to(schedule::pause)),
             )
-            .route(
-                "/reporter/admin/workers",
-                web::get().to(operations::workers),
+            .service(
+                web::resource("/reporter/admin/schedule/resume")
+                    .route(web::post().to(schedule::resume)),
             )
-            .route("/v1/healthz", web::get().to(health::healthz))
-            .route("/v1/livez", web::get().to(health::livez))
-            .route("/v1/readyz", web::get().to(health::readyz))
-            .route("/openapi.json", web::get().to(docs::openapi_json))
-            .route("/docs", web::get().to(docs::docs_page)),
+            .service(
+                web::resource("/reporter/admin/schedule/backfill")
+                    .route(web::post().to(schedule::backfill)),
+            )
+            .service(
+                web::resource("/reporter/admin/workers").route(web::get().to(operations::workers)),
+            )
+            .service(web::resource("/v1/healthz").route(web::get().to(health::healthz)))
+            .service(web::resource("/v1/livez").route(web::get().to(health::livez)))
+            .service(web::resource("/v1/readyz").route(web::get().to(health::readyz)))
+            .service(web::resource("/openapi.json").route(web::get().to(docs::openapi_json)))
+            .service(web::resource("/docs").route(web::get().to(docs::docs_page))),
     );
 }

@@ -24,9 +24,11 @@ async fn redis(state: &AppState) -> Result<redis::aio::ConnectionManager, ApiErr
 #[serde(deny_unknown_fields)]
 pub struct TriggerSlot {
     /// 0–23 in the reporter's time zone; default: the current hour.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: Option<u32>,
-    /// `YYYY-MM-DD`; default: today in the reporter's time zone.
-    #[schema(value_type = Option<String>)]
+    /// `YYYY-MM-DD`, from a year ago to today (never a future day, else 400
+    /// `date_out_of_range`); default: today in the reporter's time zone.
+    #[schema(value_type = Option<String>, format = Date)]
     pub date: Option<NaiveDate>,
 }
 
@@ -54,7 +56,8 @@ pub async fn trigger_slot(
             "La hora debe estar entre 0 y 23",
         ));
     }
-    let date = body.date.unwrap_or_else(|| now.date_naive());
+    let today = now.date_naive();
+    let date = crate::input::past_date(body.date.unwrap_or(today), today)?;
     let local = date
         .and_hms_opt(hour, 0, 0)
         .ok_or_else(|| ApiError::bad_request("invalid_hour", "Hora inválida"))?;

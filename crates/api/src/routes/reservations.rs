@@ -87,6 +87,7 @@ pub async fn get(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespo
 pub struct CreateReservation {
     /// Omit for first fit: the earliest hour with room for your weight.
     pub slot_id: Option<i32>,
+    #[schema(minimum = 0)]
     pub monthly_orders_estimate: MonthlyOrders,
 }
 
@@ -127,6 +128,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct ChangeReservation {
     pub slot_id: Option<i32>,
+    #[schema(minimum = 0)]
     pub monthly_orders_estimate: Option<MonthlyOrders>,
 }
 

@@ -55,6 +55,7 @@ pub fn run_out(r: Run, hour: i32, tz: chrono_tz::Tz) -> RunOut {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// How many runs (1–200, default 30).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

@@ -86,10 +86,13 @@ pub async fn overview(
 #[serde(deny_unknown_fields)]
 pub struct PauseIn {
     /// 0–23; absent: every hour.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: Option<i64>,
-    /// End of the pause (RFC 3339); absent: until resumed.
+    /// End of the pause (RFC 3339), in the future and within a year;
+    /// absent: until resumed.
     pub until: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub note: String,
 }
 
@@ -116,18 +119,17 @@ pub async fn pause(
     } = body.into_inner();
     let h = hour(h)?;
     let now = Utc::now();
-    if until.is_some_and(|u| u <= now) {
+    let horizon = now + chrono::Duration::days(crate::input::DATE_RANGE_DAYS);
+    if until.is_some_and(|u| u <= now || u > horizon) {
         return Err(ApiError::bad_request(
             "invalid_until",
-            "El fin de la pausa debe estar en el futuro",
+            format!(
+                "El fin de la pausa debe estar en el futuro y como mucho el {}",
+                horizon.date_naive()
+            ),
         ));
     }
-    if note.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_note",
-            "La nota admite hasta 200 caracteres",
-        ));
-    }
+    crate::input::text("note", &note, 200, "invalid_note")?;
     let by = actor(&admin);
     let row = state
         .db(move |c| Ok(store::pause(c, h, now, until, &note, &by)?))
@@ -140,6 +142,7 @@ pub async fn pause(
 #[serde(deny_unknown_fields)]
 pub struct ResumeIn {
     /// 0–23; absent: every pause in force.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: Option<i64>,
 }
 
@@ -167,10 +170,12 @@ pub async fn resume(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackfillIn {
-    /// `YYYY-MM-DD` in the reporter's time zone.
-    #[schema(value_type = String)]
+    /// `YYYY-MM-DD` in the reporter's time zone, within a year of today
+    /// (else 400 `date_out_of_range`).
+    #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     /// 0–23; absent: every owed hour of the day without a run.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: Option<i64>,
 }
 
@@ -191,6 +196,11 @@ pub async fn backfill(
     body: web::Json<BackfillIn>,
 ) -> Result<HttpResponse, ApiError> {
     let BackfillIn { date, hour: h } = body.into_inner();
+    let today = Utc::now()
+        .with_timezone(&state.settings.timezone)
+        .date_naive();
+    // A future day is refused below as `not_in_the_past`.
+    crate::input::admin_date(date, today)?;
     let h = hour(h)?
         .map(|h| Hour::new(i64::from(h)))
         .transpose()

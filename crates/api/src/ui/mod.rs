@@ -10,14 +10,14 @@ pub mod session;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(pages::root))
+    cfg.service(web::resource("/").route(web::get().to(pages::root)))
         .service(
             web::resource("/login")
                 .route(web::get().to(pages::login_form))
                 .route(web::post().to(pages::login_submit)),
         )
-        .route("/logout", web::post().to(pages::logout))
-        .route("/app", web::get().to(pages::customer_page))
-        .route("/admin", web::get().to(pages::console_page))
-        .route("/static/{name}", web::get().to(assets::serve));
+        .service(web::resource("/logout").route(web::post().to(pages::logout)))
+        .service(web::resource("/app").route(web::get().to(pages::customer_page)))
+        .service(web::resource("/admin").route(web::get().to(pages::console_page)))
+        .service(web::resource("/static/{name}").route(web::get().to(assets::serve)));
 }

@@ -27,7 +27,10 @@ async fn current_session(
         return Ok(None);
     };
     let t = token.clone();
-    let found = state.db(move |c| Ok(token::authenticate(c, &t)?)).await?;
+    let ttl = state.settings.token_ttl();
+    let found = state
+        .db(move |c| Ok(token::authenticate(c, &t, ttl)?))
+        .await?;
     Ok(found.map(|(token_id, user)| Session {
         user,
         token,
@@ -41,18 +44,12 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Scripts and styles from this origin only: no inline script, no framing.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                   connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
-
+/// The security headers (CSP without inline script, no framing, no-store)
+/// are added to every HTML response by [`crate::edge`].
 fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, ApiError> {
     let body = page.render().map_err(ApiError::internal)?;
     Ok(HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::REFERRER_POLICY, "same-origin"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
 }
 
@@ -160,12 +157,25 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, ApiError> {
     let LoginForm { email, password } = form.into_inner();
     let email = email.trim().to_string();
-    if !session::same_origin(&req) {
+    if !session::same_origin(&req, &state.settings.public_urls) {
         return html(
             StatusCode::FORBIDDEN,
             &LoginPage {
                 email: &email,
                 error: Some("El formulario no viene de esta página; vuelve a cargarla."),
+                notice: None,
+            },
+        );
+    }
+    // The input rules (no control characters, lengths), answered on the page.
+    if let Err(e) = crate::input::text("correo", &email, 254, "invalid_email")
+        .and_then(|()| crate::input::text("contraseña", &password, 1024, "invalid_password"))
+    {
+        return html(
+            e.status,
+            &LoginPage {
+                email: "",
+                error: Some(&e.detail),
                 notice: None,
             },
         );
@@ -181,28 +191,35 @@ pub async fn login_submit(
         );
     }
     let expires = Utc::now() + chrono::Duration::days(session::SESSION_DAYS);
-    let lookup = email.clone();
-    let issued = state
-        .db(move |c| {
-            Ok(token::issue_for_login(
-                c,
-                &lookup,
-                &password,
-                session::TOKEN_NAME,
-                Some(expires),
-            )?)
-        })
-        .await?;
-    let Some((token, u)) = issued else {
-        tracing::info!("web login refused");
-        return html(
-            StatusCode::UNAUTHORIZED,
-            &LoginPage {
-                email: &email,
-                error: Some("Correo o contraseña incorrectos."),
-                notice: None,
-            },
-        );
+    let issued =
+        crate::login_guard::login(&state, &req, &email, password, session::TOKEN_NAME, expires)
+            .await;
+    let (token, u) = match issued {
+        Ok(issued) => issued,
+        // Wrong password, rate limits, saturation: the page again, with the
+        // reason in Spanish (and `Retry-After` when there is one).
+        Err(e) if e.status == StatusCode::UNAUTHORIZED || e.retry_after.is_some() => {
+            tracing::info!(code = %e.code, "web login refused");
+            let detail = if e.status == StatusCode::UNAUTHORIZED {
+                "Correo o contraseña incorrectos.".to_string()
+            } else {
+                format!("{}.", e.detail)
+            };
+            let mut res = html(
+                e.status,
+                &LoginPage {
+                    email: &email,
+                    error: Some(&detail),
+                    notice: None,
+                },
+            )?;
+            if let Some(secs) = e.retry_after {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            }
+            return Ok(res);
+        }
+        Err(e) => return Err(e),
     };
     tracing::info!(user.id = u.id, "web login");
     let mut res = redirect(if u.is_admin() { "/admin" } else { "/app" });
@@ -222,6 +239,13 @@ pub async fn logout(
     req: HttpRequest,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, ApiError> {
+    if !session::same_origin(&req, &state.settings.public_urls) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_origin",
+            "El formulario no viene de esta página; vuelve a cargarla",
+        ));
+    }
     if let Some(s) = current_session(&state, &req).await? {
         if !session::csrf_matches(&s.token, &form.csrf_token) {
             return Err(ApiError::new(

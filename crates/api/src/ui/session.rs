@@ -66,9 +66,12 @@ pub fn expired_cookie(req: &HttpRequest) -> Cookie<'static> {
 }
 
 /// A form post must come from our own pages: when the browser names the
-/// origin, it must be this host. (SameSite=Strict already keeps the cookie
-/// off cross-site posts; this also covers the login form, which has none.)
-pub fn same_origin(req: &HttpRequest) -> bool {
+/// origin, it must be one of `public_urls` (`REPORTER_PUBLIC_URLS`) or, when
+/// none is configured, this request's own `Host` header. Forwarded headers
+/// (`X-Forwarded-Host`, `Forwarded`) are never read: any client can send
+/// them. (SameSite=Strict already keeps the cookie off cross-site posts;
+/// this also covers the login form, which has none.)
+pub fn same_origin(req: &HttpRequest, public_urls: &[String]) -> bool {
     let Some(origin) = req
         .headers()
         .get(actix_web::http::header::ORIGIN)
@@ -76,10 +79,23 @@ pub fn same_origin(req: &HttpRequest) -> bool {
     else {
         return true;
     };
-    let host = req.connection_info().host().to_string();
-    origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
+    let Some(origin) = reporter_core::config::normalize_origin(origin) else {
+        return false;
+    };
+    if !public_urls.is_empty() {
+        return public_urls.contains(&origin);
+    }
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    host.is_some_and(|h| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h.trim()))
+    })
 }
 
 #[cfg(test)]
@@ -102,13 +118,43 @@ mod tests {
             .insert_header(("host", "reporter.example:8080"))
             .insert_header(("origin", "http://reporter.example:8080"))
             .to_http_request();
-        assert!(same_origin(&req));
+        assert!(same_origin(&req, &[]));
         let evil = actix_web::test::TestRequest::default()
             .insert_header(("host", "reporter.example:8080"))
             .insert_header(("origin", "https://evil.example"))
             .to_http_request();
-        assert!(!same_origin(&evil));
+        assert!(!same_origin(&evil, &[]));
         let none = actix_web::test::TestRequest::default().to_http_request();
-        assert!(same_origin(&none));
+        assert!(same_origin(&none, &[]));
+    }
+
+    #[test]
+    fn forwarded_host_headers_are_not_believed() {
+        for (name, value) in [
+            ("x-forwarded-host", "evil.example"),
+            ("forwarded", "host=evil.example;proto=https"),
+        ] {
+            let forged = actix_web::test::TestRequest::default()
+                .insert_header(("host", "reporter.example"))
+                .insert_header((name, value))
+                .insert_header(("origin", "https://evil.example"))
+                .to_http_request();
+            assert!(!same_origin(&forged, &[]), "{name}");
+        }
+    }
+
+    #[test]
+    fn configured_public_urls_are_the_only_origins() {
+        let public = vec!["https://reporter.example".to_string()];
+        let ok = actix_web::test::TestRequest::default()
+            .insert_header(("host", "10.0.0.5:8000"))
+            .insert_header(("origin", "https://Reporter.example"))
+            .to_http_request();
+        assert!(same_origin(&ok, &public));
+        let same_host_other_scheme = actix_web::test::TestRequest::default()
+            .insert_header(("host", "reporter.example"))
+            .insert_header(("origin", "http://reporter.example"))
+            .to_http_request();
+        assert!(!same_origin(&same_host_other_scheme, &public));
     }
 }

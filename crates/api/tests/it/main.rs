@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod capacity_under_concurrency;
 mod dashboard_api;
+mod edge;
 mod errors;
 mod health_and_docs;
 mod reservations;

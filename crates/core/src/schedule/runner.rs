@@ -318,6 +318,8 @@ pub struct Overview {
     pub pauses: Vec<PauseRow>,
     /// Missed hours of the last 7 business days, newest first.
     pub missed: Vec<MissedHour>,
+    /// The newest daily prune (retention policy), if any ran yet.
+    pub last_prune: Option<crate::retention::LastPrune>,
 }
 
 pub fn overview(
@@ -356,5 +358,6 @@ pub fn overview(
         upcoming,
         pauses,
         missed,
+        last_prune: crate::retention::last_prune(c)?,
     })
 }

@@ -1,0 +1,403 @@
+//! The PostgreSQL half of the pruner: exports, runs (with their users,
+//! ranges and stuck lists) and the reports ledger, in bounded statements.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Jsonb, Nullable, Text, Timestamptz};
+use serde::Serialize;
+
+use super::{Cutoffs, Policy, PruneReport};
+
+/// Session advisory lock key: one pruner at a time across the fleet.
+pub const PRUNE_LOCK_KEY: i64 = 0x7072_756e_6500_0001;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError {
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+}
+
+/// The tables the database part prunes (and one pseudo-table: ledger rows
+/// unlinked from their deleted run).
+pub const TABLES: [&str; 9] = [
+    "reporter_export_rows",
+    "reporter_export_batches",
+    "reporter_stuck_orders",
+    "reporter_ranges",
+    "reporter_run_users",
+    "reporter_runs",
+    "reporter_order_reports",
+    "reporter_order_reports (unlinked)",
+    "api_tokens",
+];
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Prunes what `policy` no longer keeps, seen from business day `today`.
+/// With `dry_run` only counts. Returns `skipped` when another pruner runs.
+pub fn prune_database(
+    conn: &mut PgConnection,
+    policy: &Policy,
+    today: NaiveDate,
+    dry_run: bool,
+) -> Result<PruneReport, PruneError> {
+    if !try_lock(conn)? {
+        return Ok(PruneReport {
+            dry_run,
+            skipped: true,
+            ..PruneReport::default()
+        });
+    }
+    let result = prune_tables(conn, policy, today, dry_run);
+    unlock(conn);
+    result
+}
+
+/// Takes the fleet-wide pruner lock for this session, if free.
+pub fn try_lock(conn: &mut PgConnection) -> Result<bool, PruneError> {
+    let got: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<BigInt, _>(PRUNE_LOCK_KEY)
+        .get_result(conn)?;
+    Ok(got.locked)
+}
+
+/// Releases it; a broken connection drops it anyway.
+pub fn unlock(conn: &mut PgConnection) {
+    let _ = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(PRUNE_LOCK_KEY)
+        .execute(conn);
+}
+
+/// The database part, for a caller holding the lock.
+pub fn prune_tables(
+    conn: &mut PgConnection,
+    policy: &Policy,
+    today: NaiveDate,
+    dry_run: bool,
+) -> Result<PruneReport, PruneError> {
+    let mut report = PruneReport {
+        dry_run,
+        ..PruneReport::default()
+    };
+    // Every table appears in the report, pruned or not.
+    for table in TABLES {
+        report.add(table, 0);
+    }
+    let cutoffs = policy.cutoffs(today);
+    Pruner {
+        conn,
+        batch: policy.batch.max(1),
+        token_ttl_days: policy.token_ttl_days,
+        dry_run,
+        report: &mut report,
+    }
+    .run(&cutoffs)?;
+    Ok(report)
+}
+
+struct Pruner<'a> {
+    conn: &'a mut PgConnection,
+    batch: i64,
+    token_ttl_days: i64,
+    dry_run: bool,
+    report: &'a mut PruneReport,
+}
+
+impl Pruner<'_> {
+    fn run(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
+        self.exports(c)?;
+        self.runs(c)?;
+        self.reports(c)?;
+        self.tokens()?;
+        Ok(())
+    }
+
+    /// Revoked and expired API tokens (one row per login: a small table,
+    /// one statement).
+    fn tokens(&mut self) -> Result<(), PruneError> {
+        let (now, ttl) = (Utc::now(), chrono::Duration::days(self.token_ttl_days));
+        let n = if self.dry_run {
+            crate::models::token::count_prunable(self.conn, now, ttl)? as u64
+        } else {
+            self.report.statements += 1;
+            crate::models::token::prune(self.conn, now, ttl)? as u64
+        };
+        self.report.add("api_tokens", n);
+        Ok(())
+    }
+
+    /// Runs `sql` (binding the id and the batch size) until it touches
+    /// fewer rows than a batch; returns the rows touched.
+    fn drain(&mut self, sql: &str, id: i64) -> Result<u64, PruneError> {
+        let mut total = 0;
+        loop {
+            let n = diesel::sql_query(sql)
+                .bind::<BigInt, _>(id)
+                .bind::<BigInt, _>(self.batch)
+                .execute(self.conn)? as u64;
+            self.report.statements += 1;
+            total += n;
+            if (n as i64) < self.batch {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn count(&mut self, sql: &str, ids: &[i64]) -> Result<u64, PruneError> {
+        let c: Count = diesel::sql_query(sql)
+            .bind::<Array<BigInt>, _>(ids)
+            .get_result(self.conn)?;
+        Ok(c.n as u64)
+    }
+
+    /// Export batches older than the cutoff, except each customer's newest
+    /// baseline and newest baseline of an earlier day, and any of a run
+    /// that is not finished.
+    fn exports(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
+        let batches: Vec<Id> = diesel::sql_query(
+            "WITH keep AS (
+                 (SELECT DISTINCT ON (user_id) id FROM reporter_export_batches
+                   WHERE baseline ORDER BY user_id, business_date DESC, id DESC)
+                 UNION
+                 (SELECT DISTINCT ON (user_id) id FROM reporter_export_batches
+                   WHERE baseline AND business_date < $1 ORDER BY user_id, business_date DESC, id DESC))
+             SELECT b.id FROM reporter_export_batches b
+              WHERE b.business_date < $2
+                AND b.id NOT IN (SELECT id FROM keep)
+                AND NOT EXISTS (SELECT 1 FROM reporter_run_users ru
+                                  JOIN reporter_runs r ON r.id = ru.run_id
+                                 WHERE ru.id = b.run_user_id AND r.finished_at IS NULL)
+              ORDER BY b.id",
+        )
+        .bind::<Date, _>(c.today)
+        .bind::<Date, _>(c.exports)
+        .load(self.conn)?;
+        let ids: Vec<i64> = batches.into_iter().map(|b| b.id).collect();
+        if self.dry_run {
+            let rows = self.count(
+                "SELECT count(*) AS n FROM reporter_export_rows WHERE batch_id = ANY($1)",
+                &ids,
+            )?;
+            self.report.add("reporter_export_rows", rows);
+            self.report.add("reporter_export_batches", ids.len() as u64);
+            return Ok(());
+        }
+        for id in ids {
+            let rows = self.drain(
+                "DELETE FROM reporter_export_rows WHERE batch_id = $1 AND order_id IN
+                   (SELECT order_id FROM reporter_export_rows WHERE batch_id = $1 LIMIT $2)",
+                id,
+            )?;
+            self.report.add("reporter_export_rows", rows);
+            let n = diesel::sql_query("DELETE FROM reporter_export_batches WHERE id = $1")
+                .bind::<BigInt, _>(id)
+                .execute(self.conn)?;
+            self.report.statements += 1;
+            self.report.add("reporter_export_batches", n as u64);
+        }
+        Ok(())
+    }
+
+    /// Finished runs of business days before the cutoff, with their users,
+    /// ranges and stuck lists. Their ledger rows stay (the ledger has its
+    /// own, longer retention); their run/range links are cleared first, in
+    /// batches, so deleting a run never rewrites thousands of ledger rows in
+    /// one statement.
+    fn runs(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
+        let runs: Vec<Id> = diesel::sql_query(
+            "SELECT id FROM reporter_runs
+              WHERE finished_at IS NOT NULL
+                AND COALESCE(business_date, (scheduled_at AT TIME ZONE 'UTC')::date) < $1
+              ORDER BY id",
+        )
+        .bind::<Date, _>(c.runs)
+        .load(self.conn)?;
+        let run_ids: Vec<i64> = runs.into_iter().map(|r| r.id).collect();
+        let run_users: Vec<Id> = diesel::sql_query(
+            "SELECT id FROM reporter_run_users WHERE run_id = ANY($1) ORDER BY id",
+        )
+        .bind::<Array<BigInt>, _>(&run_ids)
+        .load(self.conn)?;
+        let ru_ids: Vec<i64> = run_users.into_iter().map(|r| r.id).collect();
+        if self.dry_run {
+            let stuck = self.count(
+                "SELECT count(*) AS n FROM reporter_stuck_orders WHERE run_user_id = ANY($1)",
+                &ru_ids,
+            )?;
+            let ranges = self.count(
+                "SELECT count(*) AS n FROM reporter_ranges WHERE run_user_id = ANY($1)",
+                &ru_ids,
+            )?;
+            let linked = self.count(
+                "SELECT count(*) AS n FROM reporter_order_reports WHERE run_user_id = ANY($1)",
+                &ru_ids,
+            )?;
+            self.report.add("reporter_stuck_orders", stuck);
+            self.report.add("reporter_ranges", ranges);
+            self.report.add("reporter_order_reports (unlinked)", linked);
+            self.report.add("reporter_run_users", ru_ids.len() as u64);
+            self.report.add("reporter_runs", run_ids.len() as u64);
+            return Ok(());
+        }
+        for ru in ru_ids {
+            let stuck = self.drain(
+                "DELETE FROM reporter_stuck_orders WHERE run_user_id = $1 AND position IN
+                   (SELECT position FROM reporter_stuck_orders WHERE run_user_id = $1 LIMIT $2)",
+                ru,
+            )?;
+            self.report.add("reporter_stuck_orders", stuck);
+            let unlinked = self.drain(
+                "UPDATE reporter_order_reports SET run_user_id = NULL, range_id = NULL
+                  WHERE id IN (SELECT id FROM reporter_order_reports WHERE run_user_id = $1 LIMIT $2)",
+                ru,
+            )?;
+            self.report
+                .add("reporter_order_reports (unlinked)", unlinked);
+            let ranges = self.drain(
+                "DELETE FROM reporter_ranges WHERE id IN
+                   (SELECT id FROM reporter_ranges WHERE run_user_id = $1 LIMIT $2)",
+                ru,
+            )?;
+            self.report.add("reporter_ranges", ranges);
+            let n = diesel::sql_query("DELETE FROM reporter_run_users WHERE id = $1")
+                .bind::<BigInt, _>(ru)
+                .execute(self.conn)?;
+            self.report.statements += 1;
+            self.report.add("reporter_run_users", n as u64);
+        }
+        for run in run_ids {
+            let n = diesel::sql_query("DELETE FROM reporter_runs WHERE id = $1")
+                .bind::<BigInt, _>(run)
+                .execute(self.conn)?;
+            self.report.statements += 1;
+            self.report.add("reporter_runs", n as u64);
+        }
+        Ok(())
+    }
+
+    /// Ledger rows of business days before the ledger's cutoff. The
+    /// `reported_at` bound (a day of slack for the time zone) lets the
+    /// index pick the candidates; the business day decides.
+    fn reports(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
+        let before = DateTime::<Utc>::from_naive_utc_and_offset(
+            (c.reports + chrono::Duration::days(1)).and_time(NaiveTime::MIN),
+            Utc,
+        );
+        if self.dry_run {
+            let n: Count = diesel::sql_query(
+                "SELECT count(*) AS n FROM reporter_order_reports
+                  WHERE reported_at < $1 AND business_date < $2",
+            )
+            .bind::<Timestamptz, _>(before)
+            .bind::<Date, _>(c.reports)
+            .get_result(self.conn)?;
+            self.report.add("reporter_order_reports", n.n as u64);
+            return Ok(());
+        }
+        loop {
+            let n = diesel::sql_query(
+                "DELETE FROM reporter_order_reports WHERE id IN
+                   (SELECT id FROM reporter_order_reports
+                     WHERE reported_at < $1 AND business_date < $2 LIMIT $3)",
+            )
+            .bind::<Timestamptz, _>(before)
+            .bind::<Date, _>(c.reports)
+            .bind::<BigInt, _>(self.batch)
+            .execute(self.conn)? as u64;
+            self.report.statements += 1;
+            self.report.add("reporter_order_reports", n);
+            if (n as i64) < self.batch {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The newest recorded prune, for the console and `reporterctl prune`.
+#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
+pub struct LastPrune {
+    #[diesel(sql_type = Timestamptz)]
+    pub started_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub finished_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub by: String,
+    /// Rows deleted per table.
+    #[diesel(sql_type = Jsonb)]
+    #[schema(value_type = Object)]
+    pub tables: serde_json::Value,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+}
+
+/// Records a finished prune (not dry runs): when, by whom, what.
+pub fn record_prune(
+    conn: &mut PgConnection,
+    started_at: DateTime<Utc>,
+    by: &str,
+    report: &PruneReport,
+    error: Option<&str>,
+) -> Result<(), PruneError> {
+    diesel::sql_query(
+        "INSERT INTO reporter_prune_runs (started_at, finished_at, by, tables, error)
+         VALUES ($1, now(), $2, $3, $4)",
+    )
+    .bind::<Timestamptz, _>(started_at)
+    .bind::<Text, _>(by)
+    .bind::<Jsonb, _>(serde_json::to_value(&report.tables).unwrap_or_default())
+    .bind::<Nullable<Text>, _>(error)
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn last_prune(conn: &mut PgConnection) -> QueryResult<Option<LastPrune>> {
+    diesel::sql_query(
+        "SELECT started_at, finished_at, by, tables, error FROM reporter_prune_runs
+          ORDER BY id DESC LIMIT 1",
+    )
+    .get_result(conn)
+    .optional()
+}
+
+/// Whether a prune finished since `instant` (beat prunes once a day, and a
+/// second beat or a restart must not prune again).
+pub fn pruned_since(conn: &mut PgConnection, instant: DateTime<Utc>) -> Result<bool, PruneError> {
+    let c: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM reporter_prune_runs WHERE started_at >= $1 AND error IS NULL",
+    )
+    .bind::<Timestamptz, _>(instant)
+    .get_result(conn)?;
+    Ok(c.n > 0)
+}
+
+#[derive(QueryableByName)]
+struct LastSuccess {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    at: Option<DateTime<Utc>>,
+}
+
+/// When the newest prune without error finished (for the
+/// `reporter_prune_last_success_timestamp_seconds` gauge and its alert).
+pub fn last_success_at(conn: &mut PgConnection) -> QueryResult<Option<DateTime<Utc>>> {
+    Ok(diesel::sql_query(
+        "SELECT max(finished_at) AS at FROM reporter_prune_runs WHERE error IS NULL",
+    )
+    .get_result::<LastSuccess>(conn)?
+    .at)
+}

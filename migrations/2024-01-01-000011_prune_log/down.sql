@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS reporter_prune_runs;
