@@ -47,10 +47,30 @@ pub fn build_pool_lazy(url: &str, size: u32) -> DbPool {
         .build_unchecked(ConnectionManager::<PgConnection>::new(url))
 }
 
+#[derive(diesel::QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
 /// Applies pending migrations under a session advisory lock, so several
 /// processes starting at once migrate one after the other instead of racing.
+///
+/// The lock is polled (`pg_try_advisory_lock` between short sleeps), never
+/// waited for inside a statement: a waiting statement holds a snapshot, and
+/// `CREATE INDEX CONCURRENTLY` in the holder's migration waits for every
+/// older snapshot to go, so a blocking wait would deadlock with it.
 pub fn run_migrations_locked(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
-    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+    loop {
+        let got: Locked = diesel::sql_query(format!(
+            "SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY}) AS locked"
+        ))
+        .get_result(conn)?;
+        if got.locked {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let result = conn
         .run_pending_migrations(MIGRATIONS)
         .map(|v| v.iter().map(|m| m.to_string()).collect())
