@@ -214,11 +214,13 @@ fn prune_keeps_what_the_next_compare_and_open_runs_need_and_deletes_the_rest() {
         count(&mut c, "SELECT count(*) AS n FROM reporter_export_batches"),
         3
     );
-    // Runs: the 400- and 500-day-old finished ones go; the open 100-day-old
-    // one and the 5-day-old one stay, with everything under them.
-    assert_eq!(report.tables["reporter_runs"], 2);
+    // Stuck lists of finished runs older than 90 days go (400 and 500 days);
+    // the open 100-day-old run and the 5-day-old one keep theirs. A run
+    // itself (with its user and ranges) goes only with its ledger rows: the
+    // 500-day-old one; the 400-day-old one stays while its reports do.
+    assert_eq!(report.tables["reporter_runs"], 1);
     assert_eq!(report.tables["reporter_stuck_orders"], 240);
-    assert_eq!(report.tables["reporter_ranges"], 3 + 1);
+    assert_eq!(report.tables["reporter_ranges"], 1);
     assert_eq!(
         count(&mut c, "SELECT count(*) AS n FROM reporter_stuck_orders"),
         127
@@ -231,14 +233,16 @@ fn prune_keeps_what_the_next_compare_and_open_runs_need_and_deletes_the_rest() {
         1
     );
     // Ledger: the 500-day-old reports go; the 400-day-old ones are exactly
-    // at the cutoff and stay (unlinked from their deleted run).
+    // at the cutoff and stay, still linked to their run: no ledger row was
+    // rewritten.
     assert_eq!(report.tables["reporter_order_reports"], 10);
+    assert_eq!(report.tables["reporter_order_reports (unlinked)"], 0);
     assert_eq!(
         count(
             &mut c,
             "SELECT count(*) AS n FROM reporter_order_reports WHERE run_user_id IS NULL"
         ),
-        230
+        0
     );
     assert_eq!(
         count(&mut c, "SELECT count(*) AS n FROM reporter_order_reports"),

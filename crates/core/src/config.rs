@@ -118,7 +118,7 @@ pub const SETTINGS: &[Setting] = &[
     s("REPORTER_EXPORT_RETENTION_DAYS", "export_retention_days", Kind::Int(2), Some("14"),
       "Days export rows are kept (a customer's newest baseline export is kept whatever its age)"),
     s("REPORTER_RUN_RETENTION_DAYS", "run_retention_days", Kind::Int(7), Some("90"),
-      "Days finished runs are kept with their users, ranges and stuck lists"),
+      "Days finished runs keep their stuck lists (the runs, with their users and ranges, stay as long as their ledger rows)"),
     s("REPORTER_REPORT_RETENTION_DAYS", "report_retention_days", Kind::Int(30), Some("400"),
       "Days the reports ledger is kept (the customers' evidence)"),
     s("REPORTER_JOB_RETENTION_DAYS", "job_retention_days", Kind::Int(1), Some("7"),

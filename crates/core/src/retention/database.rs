@@ -8,6 +8,15 @@ use serde::Serialize;
 
 use super::{Cutoffs, Policy, PruneReport};
 
+/// The `reported_at` bound of the ledger's cutoff: a day of slack for the
+/// time zone, so the index picks the candidates and the business day decides.
+fn ledger_bound(c: &Cutoffs) -> DateTime<Utc> {
+    DateTime::<Utc>::from_naive_utc_and_offset(
+        (c.reports + chrono::Duration::days(1)).and_time(NaiveTime::MIN),
+        Utc,
+    )
+}
+
 /// Session advisory lock key: one pruner at a time across the fleet.
 pub const PRUNE_LOCK_KEY: i64 = 0x7072_756e_6500_0001;
 
@@ -122,8 +131,10 @@ struct Pruner<'a> {
 impl Pruner<'_> {
     fn run(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
         self.exports(c)?;
-        self.runs(c)?;
+        // The ledger first: the runs it no longer points at can then go
+        // without touching a ledger row.
         self.reports(c)?;
+        self.runs(c)?;
         self.tokens()?;
         Ok(())
     }
@@ -214,54 +225,62 @@ impl Pruner<'_> {
         Ok(())
     }
 
-    /// Finished runs of business days before the cutoff, with their users,
-    /// ranges and stuck lists. Their ledger rows stay (the ledger has its
-    /// own, longer retention); their run/range links are cleared first, in
-    /// batches, so deleting a run never rewrites thousands of ledger rows in
-    /// one statement.
+    /// Finished runs' stuck lists (the bulk: one row per stuck order) go
+    /// after the runs' retention; the runs themselves, with their users and
+    /// ranges (a few hundred bytes each), stay as long as the ledger rows
+    /// that point at them, and go with them. So deleting a run never
+    /// rewrites ledger rows (which would grow the ledger's files by the
+    /// size of every report it unlinks). Ledger rows still linked to a run
+    /// that goes (none, normally: the ledger step runs first) are unlinked
+    /// in batches before it.
     fn runs(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
-        let runs: Vec<Id> = diesel::sql_query(
+        let before = ledger_bound(c);
+        let old = self.finished_run_users(c.runs)?;
+        let gone_runs: Vec<Id> = diesel::sql_query(
             "SELECT id FROM reporter_runs
               WHERE finished_at IS NOT NULL
                 AND COALESCE(business_date, (scheduled_at AT TIME ZONE 'UTC')::date) < $1
               ORDER BY id",
         )
-        .bind::<Date, _>(c.runs)
+        .bind::<Date, _>(c.reports)
         .load(self.conn)?;
-        let run_ids: Vec<i64> = runs.into_iter().map(|r| r.id).collect();
-        let run_users: Vec<Id> = diesel::sql_query(
-            "SELECT id FROM reporter_run_users WHERE run_id = ANY($1) ORDER BY id",
-        )
-        .bind::<Array<BigInt>, _>(&run_ids)
-        .load(self.conn)?;
-        let ru_ids: Vec<i64> = run_users.into_iter().map(|r| r.id).collect();
+        let run_ids: Vec<i64> = gone_runs.into_iter().map(|r| r.id).collect();
+        let gone = self.run_users_of(&run_ids)?;
         if self.dry_run {
             let stuck = self.count(
                 "SELECT count(*) AS n FROM reporter_stuck_orders WHERE run_user_id = ANY($1)",
-                &ru_ids,
+                &old,
             )?;
             let ranges = self.count(
                 "SELECT count(*) AS n FROM reporter_ranges WHERE run_user_id = ANY($1)",
-                &ru_ids,
+                &gone,
             )?;
-            let linked = self.count(
-                "SELECT count(*) AS n FROM reporter_order_reports WHERE run_user_id = ANY($1)",
-                &ru_ids,
-            )?;
+            // What the ledger step (not run in a dry run) would leave linked.
+            let linked: Count = diesel::sql_query(
+                "SELECT count(*) AS n FROM reporter_order_reports
+                  WHERE run_user_id = ANY($1) AND NOT (reported_at < $2 AND business_date < $3)",
+            )
+            .bind::<Array<BigInt>, _>(&gone)
+            .bind::<Timestamptz, _>(before)
+            .bind::<Date, _>(c.reports)
+            .get_result(self.conn)?;
             self.report.add("reporter_stuck_orders", stuck);
             self.report.add("reporter_ranges", ranges);
-            self.report.add("reporter_order_reports (unlinked)", linked);
-            self.report.add("reporter_run_users", ru_ids.len() as u64);
+            self.report
+                .add("reporter_order_reports (unlinked)", linked.n as u64);
+            self.report.add("reporter_run_users", gone.len() as u64);
             self.report.add("reporter_runs", run_ids.len() as u64);
             return Ok(());
         }
-        for ru in ru_ids {
+        for ru in old {
             let stuck = self.drain(
                 "DELETE FROM reporter_stuck_orders WHERE run_user_id = $1 AND position IN
                    (SELECT position FROM reporter_stuck_orders WHERE run_user_id = $1 LIMIT $2)",
                 ru,
             )?;
             self.report.add("reporter_stuck_orders", stuck);
+        }
+        for ru in gone {
             let unlinked = self.drain(
                 "UPDATE reporter_order_reports SET run_user_id = NULL, range_id = NULL
                   WHERE id IN (SELECT id FROM reporter_order_reports WHERE run_user_id = $1 LIMIT $2)",
@@ -291,14 +310,35 @@ impl Pruner<'_> {
         Ok(())
     }
 
+    /// Run-users of finished runs of business days before `day` that still
+    /// have a stuck list.
+    fn finished_run_users(&mut self, day: NaiveDate) -> Result<Vec<i64>, PruneError> {
+        let rows: Vec<Id> = diesel::sql_query(
+            "SELECT ru.id FROM reporter_run_users ru JOIN reporter_runs r ON r.id = ru.run_id
+              WHERE r.finished_at IS NOT NULL
+                AND COALESCE(r.business_date, (r.scheduled_at AT TIME ZONE 'UTC')::date) < $1
+                AND EXISTS (SELECT 1 FROM reporter_stuck_orders s WHERE s.run_user_id = ru.id)
+              ORDER BY ru.id",
+        )
+        .bind::<Date, _>(day)
+        .load(self.conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    fn run_users_of(&mut self, runs: &[i64]) -> Result<Vec<i64>, PruneError> {
+        let rows: Vec<Id> = diesel::sql_query(
+            "SELECT id FROM reporter_run_users WHERE run_id = ANY($1) ORDER BY id",
+        )
+        .bind::<Array<BigInt>, _>(runs)
+        .load(self.conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
     /// Ledger rows of business days before the ledger's cutoff. The
     /// `reported_at` bound (a day of slack for the time zone) lets the
     /// index pick the candidates; the business day decides.
     fn reports(&mut self, c: &Cutoffs) -> Result<(), PruneError> {
-        let before = DateTime::<Utc>::from_naive_utc_and_offset(
-            (c.reports + chrono::Duration::days(1)).and_time(NaiveTime::MIN),
-            Utc,
-        );
+        let before = ledger_bound(c);
         if self.dry_run {
             let n: Count = diesel::sql_query(
                 "SELECT count(*) AS n FROM reporter_order_reports

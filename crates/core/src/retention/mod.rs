@@ -36,7 +36,8 @@ use crate::config::Settings;
 pub struct Policy {
     /// Export rows (one per order per run): `REPORTER_EXPORT_RETENTION_DAYS`.
     pub export_days: i64,
-    /// Runs with their users, ranges and stuck lists: `REPORTER_RUN_RETENTION_DAYS`.
+    /// Finished runs' stuck lists: `REPORTER_RUN_RETENTION_DAYS` (the runs, with
+    /// their users and ranges, go with their last ledger rows).
     pub run_days: i64,
     /// The reports ledger: `REPORTER_REPORT_RETENTION_DAYS`.
     pub report_days: i64,

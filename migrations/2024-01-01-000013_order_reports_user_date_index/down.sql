@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS reporter_order_reports_user_date_idx;

@@ -1,0 +1,11 @@
+-- The customer's summary counts their reports of the last 30 days
+-- (models::dashboard::report_counts: user_id = $1 AND business_date in a
+-- range). The only index that starts with user_id, the once-per-day key
+-- (user_id, order_id, business_date), makes that read every report of the
+-- customer's year and filter (scripts/bench-growth.sh: 182,500 entries for
+-- a 10,000-order customer); this one reads the 30 days only, index-only.
+-- Built CONCURRENTLY (no write lock on the ledger), so this file holds that
+-- one statement and runs outside a transaction (metadata.toml).
+-- reviewed (issue 14): CREATE INDEX CONCURRENTLY takes no lock that blocks writes, and a lock_timeout cannot be set in the same file (diesel sends one multi-statement query, which PostgreSQL runs as a transaction block, where CONCURRENTLY is refused).
+-- squawk-ignore require-lock-timeout
+CREATE INDEX CONCURRENTLY IF NOT EXISTS reporter_order_reports_user_date_idx ON reporter_order_reports (user_id, business_date);
