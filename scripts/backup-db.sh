@@ -93,19 +93,9 @@ TAG=$(printf '%s' "$TAG" | tr -c 'A-Za-z0-9._-' '-')
 need_cmd sha256sum
 need_cmd python3
 
-# Settings from the env file (compose mode, or an explicit --env-file) fill in
-# what neither the options nor the environment set.
-if [ -n "$COMPOSE_FILE" ] || [ "$ENV_FILE_SET" -eq 1 ]; then
-  if [ -r "$ENV_FILE" ]; then
-    load_env_file "$ENV_FILE" || true
-  elif [ "$ENV_FILE_SET" -eq 1 ]; then
-    die "env file $ENV_FILE not found or not readable"
-  fi
-fi
-[ -n "$DIR" ] || DIR=${BACKUP_DIR:-$(envf BACKUP_DIR "$ROOT/backups")}
+load_backup_env
 [ -n "${BACKUP_AGE_RECIPIENT+set}" ] || [ -n "$RECIPIENTS" ] || RECIPIENTS=$(envf BACKUP_AGE_RECIPIENT)
-[ -n "${BACKUP_METRICS_DIR+set}" ] || [ -n "$METRICS_DIR" ] || METRICS_DIR=$(envf BACKUP_METRICS_DIR)
-[ -n "$METRICS_DIR" ] || METRICS_DIR="$DIR/metrics"
+resolve_metrics_dir
 
 AGE_ARGS=()
 IFS=', ' read -ra _recipients <<<"$RECIPIENTS"

@@ -68,17 +68,9 @@ done
 need_cmd sha256sum
 need_cmd python3
 
-if [ -n "$COMPOSE_FILE" ] || [ "$ENV_FILE_SET" -eq 1 ]; then
-  if [ -r "$ENV_FILE" ]; then
-    load_env_file "$ENV_FILE" || true
-  elif [ "$ENV_FILE_SET" -eq 1 ]; then
-    die "env file $ENV_FILE not found or not readable"
-  fi
-fi
-[ -n "$DIR" ] || DIR=${BACKUP_DIR:-$(envf BACKUP_DIR "$ROOT/backups")}
+load_backup_env
 [ -n "${BACKUP_AGE_IDENTITY+set}" ] || [ -n "$IDENTITY" ] || IDENTITY=$(envf BACKUP_AGE_IDENTITY)
-[ -n "${BACKUP_METRICS_DIR+set}" ] || [ -n "$METRICS_DIR" ] || METRICS_DIR=$(envf BACKUP_METRICS_DIR)
-[ -n "$METRICS_DIR" ] || METRICS_DIR="$DIR/metrics"
+resolve_metrics_dir
 
 # --- 1. which backup ---------------------------------------------------------------------
 if [ -n "$FILE" ]; then

@@ -102,3 +102,23 @@ write_prom() { # file text
   chmod 644 "$tmp"
   mv -f "$tmp" "$1"
 }
+
+# Settings from the env file (compose mode, or an explicit --env-file) fill in
+# what neither the options nor the environment set; then the backup
+# directory. Reads COMPOSE_FILE, ENV_FILE, ENV_FILE_SET; sets DIR if empty.
+load_backup_env() {
+  if [ -n "$COMPOSE_FILE" ] || [ "$ENV_FILE_SET" -eq 1 ]; then
+    if [ -r "$ENV_FILE" ]; then
+      load_env_file "$ENV_FILE" || true
+    elif [ "$ENV_FILE_SET" -eq 1 ]; then
+      die "env file $ENV_FILE not found or not readable"
+    fi
+  fi
+  [ -n "$DIR" ] || DIR=${BACKUP_DIR:-$(envf BACKUP_DIR "$ROOT/backups")}
+}
+
+# METRICS_DIR from the option, the environment, the env file, else DIR/metrics.
+resolve_metrics_dir() {
+  [ -n "${BACKUP_METRICS_DIR+set}" ] || [ -n "$METRICS_DIR" ] || METRICS_DIR=$(envf BACKUP_METRICS_DIR)
+  [ -n "$METRICS_DIR" ] || METRICS_DIR="$DIR/metrics"
+}

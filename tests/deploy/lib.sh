@@ -127,3 +127,37 @@ set_env_var() { # file key value
 env_value() { # file key
   awk -v k="$2" 'index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$1" | tail -n 1
 }
+
+# --- a scratch application ------------------------------------------------------------------
+# scratch_app NAME ID: the settings of a throwaway Reporter, exported for the
+# processes a test starts: a database rdt_NAME_ID (created, then migrated by
+# reporterctl: its output is this function's), the Redis prefix rdt-NAME-ID,
+# a fresh credentials key, LOG_FORMAT=text and RUST_LOG (default warn).
+# scratch_app_cleanup drops both; call it from the test's EXIT trap.
+scratch_app() { # name id
+  SCRATCH_DB="rdt_${1}_${2}" SCRATCH_PREFIX="rdt-${1}-${2}"
+  create_db "$SCRATCH_DB" || return 1
+  DATABASE_URL=$(db_url "$SCRATCH_DB")
+  REPORTER_CREDENTIALS_KEY=$(head -c 32 /dev/urandom | base64)
+  REDIS_URL=$REDIS_TEST_URL REPORTER_REDIS_PREFIX=$SCRATCH_PREFIX LOG_FORMAT=text RUST_LOG=${RUST_LOG:-warn}
+  export DATABASE_URL REPORTER_CREDENTIALS_KEY REDIS_URL REPORTER_REDIS_PREFIX LOG_FORMAT RUST_LOG
+  "$BIN_DIR/reporterctl" migrate
+}
+scratch_app_cleanup() {
+  [ -n "${SCRATCH_DB:-}" ] || return 0
+  drop_db "$SCRATCH_DB"
+  redis-cli -u "$REDIS_TEST_URL" --scan --pattern "${SCRATCH_PREFIX}*" 2>/dev/null \
+    | xargs -r redis-cli -u "$REDIS_TEST_URL" del >/dev/null 2>&1 || true
+}
+
+# wait_http URL PID: 0 once URL answers 2xx (at most 30 s), 1 when the
+# process PID exits first or time runs out.
+wait_http() { # url pid
+  local _
+  for _ in $(seq 1 150); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}

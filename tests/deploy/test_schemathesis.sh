@@ -30,32 +30,18 @@ if ! ensure_schemathesis; then
 fi
 
 ID=$(rand_id)
-DB="rdt_schemathesis_${ID}"
 PORT=$(free_port)
 WORK=$(mktemp -d)
 API_PID=''
 cleanup() {
   if [ -n "$API_PID" ]; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
-  drop_db "$DB"
-  redis-cli -u "$REDIS_TEST_URL" --scan --pattern "rdt-st-${ID}*" 2>/dev/null \
-    | xargs -r redis-cli -u "$REDIS_TEST_URL" del >/dev/null 2>&1 || true
+  scratch_app_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-create_db "$DB"
-DATABASE_URL=$(db_url "$DB")
-REDIS_URL=$REDIS_TEST_URL
-REPORTER_CREDENTIALS_KEY=$(head -c 32 /dev/urandom | base64)
-REPORTER_REDIS_PREFIX="rdt-st-${ID}"
-REPORTER_API_BIND="127.0.0.1:$PORT"
-REPORTER_API_DRAIN_SECS=0
-LOG_FORMAT=text
-RUST_LOG=warn
-export DATABASE_URL REDIS_URL REPORTER_CREDENTIALS_KEY REPORTER_REDIS_PREFIX REPORTER_API_BIND \
-  REPORTER_API_DRAIN_SECS LOG_FORMAT RUST_LOG
-
-"$BIN_DIR/reporterctl" migrate >"$WORK/migrate.out" 2>&1 && rc=0 || rc=$?
+export REPORTER_API_BIND="127.0.0.1:$PORT" REPORTER_API_DRAIN_SECS=0
+scratch_app st "$ID" >"$WORK/migrate.out" 2>&1 && rc=0 || rc=$?
 check "reporterctl migrate on the scratch database" test "$rc" -eq 0
 pw() { python3 -c 'import secrets; print(secrets.token_urlsafe(18))'; }
 pw | "$BIN_DIR/reporterctl" user create --email "ops-${ID}@reporter.test" --admin >/dev/null 2>&1
@@ -67,12 +53,7 @@ check "an admin and a customer with tokens" test -n "$ADMIN_TOKEN" -a -n "$CUSTO
 "$BIN_DIR/reporter-api" >"$WORK/api.log" 2>&1 &
 API_PID=$!
 BASE="http://127.0.0.1:$PORT"
-up=0
-for _ in $(seq 1 150); do
-  if curl -fsS "$BASE/api/v1/livez" >/dev/null 2>&1; then up=1; break; fi
-  kill -0 "$API_PID" 2>/dev/null || break
-  sleep 0.2
-done
+wait_http "$BASE/api/v1/livez" "$API_PID" && up=1 || up=0
 check "reporter-api starts on $REPORTER_API_BIND" test "$up" -eq 1
 if [ "$up" -ne 1 ]; then tail -n 20 "$WORK/api.log" | sed 's/^/#   /'; finish; fi
 

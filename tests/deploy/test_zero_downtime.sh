@@ -28,7 +28,6 @@ if ! ensure_bins reporter-api reporterctl; then
 fi
 
 ID=$(rand_id)
-DB="rdt_zd_${ID}"
 WORK=$(mktemp -d)
 REPLICAS="$WORK/replicas"
 mkdir -p "$REPLICAS"
@@ -37,25 +36,17 @@ cleanup() {
   [ -z "$LOAD_PID" ] || { kill "$LOAD_PID" 2>/dev/null || true; wait "$LOAD_PID" 2>/dev/null || true; }
   STOP_TIMEOUT=5 "$ROOT/scripts/api-replicas.sh" stop --dir "$REPLICAS" >/dev/null 2>&1 || true
   [ -z "$CADDY_PID" ] || { kill "$CADDY_PID" 2>/dev/null || true; wait "$CADDY_PID" 2>/dev/null || true; }
-  drop_db "$DB"
-  redis-cli -u "$REDIS_TEST_URL" --scan --pattern "rdt-zd-${ID}*" 2>/dev/null \
-    | xargs -r redis-cli -u "$REDIS_TEST_URL" del >/dev/null 2>&1 || true
+  scratch_app_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-create_db "$DB"
-DATABASE_URL=$(db_url "$DB")
-REDIS_URL=$REDIS_TEST_URL
-REPORTER_CREDENTIALS_KEY=$(head -c 32 /dev/urandom | base64)
-REPORTER_REDIS_PREFIX="rdt-zd-${ID}"
-LOG_FORMAT=text RUST_LOG=warn,reporter_api::shutdown=info
-export DATABASE_URL REDIS_URL REPORTER_CREDENTIALS_KEY REPORTER_REDIS_PREFIX LOG_FORMAT RUST_LOG
+export RUST_LOG=warn,reporter_api::shutdown=info
 # The production drain (REPORTER_API_DRAIN_SECS default 5 s) is what is tested.
 unset REPORTER_API_DRAIN_SECS REPORTER_API_SHUTDOWN_SECS
 EMAIL="zd-${ID}@reporter.test"
 PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
-"$BIN_DIR/reporterctl" migrate >"$WORK/migrate.out" 2>&1 || { not_ok "reporterctl migrate"; finish; }
+scratch_app zd "$ID" >"$WORK/migrate.out" 2>&1 || { not_ok "reporterctl migrate"; finish; }
 printf '%s\n' "$PASSWORD" | "$BIN_DIR/reporterctl" user create --email "$EMAIL" >/dev/null 2>&1 \
   || { not_ok "reporterctl user create"; finish; }
 

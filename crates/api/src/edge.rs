@@ -22,10 +22,26 @@ pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 
 pub const DOCS_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
      frame-ancestors 'none'; form-action 'none'; base-uri 'none'";
 
-fn content_type(res: &ServiceResponse<impl MessageBody>) -> &[u8] {
-    res.headers()
+/// What the response is, as far as its headers go.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Json,
+    Html,
+    Other,
+}
+
+fn kind(res: &ServiceResponse<impl MessageBody>) -> Kind {
+    let ct = res
+        .headers()
         .get(header::CONTENT_TYPE)
-        .map_or(&b""[..], |v| v.as_bytes())
+        .map_or(&b""[..], |v| v.as_bytes());
+    if ct.starts_with(b"application/json") {
+        Kind::Json
+    } else if ct.starts_with(b"text/html") {
+        Kind::Html
+    } else {
+        Kind::Other
+    }
 }
 
 fn set_default(res: &mut ServiceResponse<impl MessageBody>, name: header::HeaderName, v: &str) {
@@ -46,7 +62,7 @@ pub async fn edge(
     }
     let docs = req.path().trim_end_matches('/') == "/api/docs";
     let mut res = next.call(req).await?;
-    let ct = content_type(&res).to_vec();
+    let kind = kind(&res);
     let h = res.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -63,9 +79,9 @@ pub async fn edge(
         }
     }
     set_default(&mut res, header::REFERRER_POLICY, "same-origin");
-    if ct.starts_with(b"application/json") {
+    if kind == Kind::Json {
         set_default(&mut res, header::CACHE_CONTROL, "no-store");
-    } else if ct.starts_with(b"text/html") {
+    } else if kind == Kind::Html {
         let csp = if docs { DOCS_CSP } else { PAGE_CSP };
         set_default(&mut res, header::CONTENT_SECURITY_POLICY, csp);
         set_default(&mut res, header::X_FRAME_OPTIONS, "DENY");

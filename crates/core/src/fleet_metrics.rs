@@ -12,7 +12,7 @@ use redis::aio::ConnectionManager;
 
 use crate::browser_semaphore::LeaseInfo;
 use crate::jobs::{queue_name, ALL_KINDS};
-use crate::schedule::{reconcile, store, CatchUp, ScheduleInput};
+use crate::schedule::CatchUp;
 use crate::schema::reporter_runs;
 
 /// Runs still open after their slot hour ended: what the console marks late
@@ -44,17 +44,7 @@ pub fn schedule_lag(
     tz: Tz,
     catch_up: CatchUp,
 ) -> QueryResult<ScheduleLag> {
-    let snap = store::snapshot(conn, now, tz)?;
-    let plan = reconcile(&ScheduleInput {
-        now,
-        tz,
-        window: snap.window,
-        catch_up,
-        reservations: &snap.reservations,
-        runs: &snap.runs,
-        missed_recorded: &snap.missed_recorded,
-        pauses: &snap.pauses,
-    });
+    let plan = crate::schedule::runner::plan_at(conn, now, tz, catch_up)?;
     Ok(ScheduleLag {
         due: plan.due.len(),
         overdue: plan.due.iter().filter(|d| d.late).count() + plan.missed.len(),

@@ -170,6 +170,16 @@ impl Pruner<'_> {
         }
     }
 
+    /// Deletes the row `id` of `table` (one of [`TABLES`]) and counts it.
+    fn delete_row(&mut self, table: &'static str, id: i64) -> Result<(), PruneError> {
+        let n = diesel::sql_query(format!("DELETE FROM {table} WHERE id = $1"))
+            .bind::<BigInt, _>(id)
+            .execute(self.conn)?;
+        self.report.statements += 1;
+        self.report.add(table, n as u64);
+        Ok(())
+    }
+
     fn count(&mut self, sql: &str, ids: &[i64]) -> Result<u64, PruneError> {
         let c: Count = diesel::sql_query(sql)
             .bind::<Array<BigInt>, _>(ids)
@@ -216,11 +226,7 @@ impl Pruner<'_> {
                 id,
             )?;
             self.report.add("reporter_export_rows", rows);
-            let n = diesel::sql_query("DELETE FROM reporter_export_batches WHERE id = $1")
-                .bind::<BigInt, _>(id)
-                .execute(self.conn)?;
-            self.report.statements += 1;
-            self.report.add("reporter_export_batches", n as u64);
+            self.delete_row("reporter_export_batches", id)?;
         }
         Ok(())
     }
@@ -294,18 +300,10 @@ impl Pruner<'_> {
                 ru,
             )?;
             self.report.add("reporter_ranges", ranges);
-            let n = diesel::sql_query("DELETE FROM reporter_run_users WHERE id = $1")
-                .bind::<BigInt, _>(ru)
-                .execute(self.conn)?;
-            self.report.statements += 1;
-            self.report.add("reporter_run_users", n as u64);
+            self.delete_row("reporter_run_users", ru)?;
         }
         for run in run_ids {
-            let n = diesel::sql_query("DELETE FROM reporter_runs WHERE id = $1")
-                .bind::<BigInt, _>(run)
-                .execute(self.conn)?;
-            self.report.statements += 1;
-            self.report.add("reporter_runs", n as u64);
+            self.delete_row("reporter_runs", run)?;
         }
         Ok(())
     }

@@ -137,8 +137,10 @@ pub async fn run(
     let clock = std::time::Instant::now();
     let policy = Policy::from_settings(settings);
     let today = crate::schedule::clock::business_date(started, settings.timezone);
-    let mut conn = pool.get()?;
+    let pool_for_task = pool.clone();
     let (conn, mut report) = tokio::task::spawn_blocking(move || {
+        // Waiting for a pooled connection blocks too: not on the async threads.
+        let mut conn = pool_for_task.get()?;
         let skipped = PruneReport {
             dry_run,
             skipped: true,

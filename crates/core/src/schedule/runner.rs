@@ -8,7 +8,7 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use super::clock::{business_date, occurrences, Occurrence};
-use super::plan::{reconcile, reservations_at, CatchUp, Due, Missed, ScheduleInput};
+use super::plan::{reconcile, reservations_at, CatchUp, Due, Missed, Plan, ScheduleInput};
 use super::store::{self, MissedHour, PauseRow, ScheduleState};
 use crate::db::DbPool;
 use crate::domain::Hour;
@@ -101,17 +101,7 @@ impl Scheduler {
         let (tz, catch_up, by) = (self.tz, self.catch_up, self.by.clone());
         let (plan, missed_recorded) = self
             .db(move |c| {
-                let snap = store::snapshot(c, now, tz)?;
-                let plan = reconcile(&ScheduleInput {
-                    now,
-                    tz,
-                    window: snap.window,
-                    catch_up,
-                    reservations: &snap.reservations,
-                    runs: &snap.runs,
-                    missed_recorded: &snap.missed_recorded,
-                    pauses: &snap.pauses,
-                });
+                let plan = plan_at(c, now, tz, catch_up)?;
                 let recorded = store::record_missed(c, &plan.missed, &by)?;
                 Ok((plan, recorded))
             })
@@ -220,6 +210,27 @@ impl Scheduler {
         let (tz, catch_up) = (self.tz, self.catch_up);
         self.db(move |c| Ok(overview(c, tz, catch_up, now)?)).await
     }
+}
+
+/// The reconciler's plan at `now` from the database's current state: what
+/// beat enqueues and records, and what the metrics call due and overdue.
+pub fn plan_at(
+    c: &mut diesel::PgConnection,
+    now: DateTime<Utc>,
+    tz: Tz,
+    catch_up: CatchUp,
+) -> diesel::QueryResult<Plan> {
+    let snap = store::snapshot(c, now, tz)?;
+    Ok(reconcile(&ScheduleInput {
+        now,
+        tz,
+        window: snap.window,
+        catch_up,
+        reservations: &snap.reservations,
+        runs: &snap.runs,
+        missed_recorded: &snap.missed_recorded,
+        pauses: &snap.pauses,
+    }))
 }
 
 fn backfill_plan(
