@@ -10,6 +10,7 @@ pub mod login_guard;
 pub mod openapi;
 pub mod routes;
 pub mod shutdown;
+pub mod slot_snapshot;
 pub mod state;
 pub mod ui;
 

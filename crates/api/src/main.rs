@@ -43,7 +43,13 @@ async fn sync_settings(state: &reporter_api::AppState) {
         Ok(())
     })
     .await;
-    if let Ok(Err(e)) = r {
-        tracing::warn!(error = %e, "could not sync settings into reporter_slot_config");
+    match r {
+        // The capacity or the window may have changed under other replicas'
+        // snapshots.
+        Ok(Ok(())) => state.slot_snapshot.changed(state).await,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not sync settings into reporter_slot_config")
+        }
+        Err(_) => {}
     }
 }

@@ -17,6 +17,8 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     /// Login rate limits and the cap on password checks.
     pub login_guard: Arc<crate::login_guard::LoginGuard>,
+    /// The customers' slot list, served from memory between writes.
+    pub slot_snapshot: Arc<crate::slot_snapshot::SlotSnapshot>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
     /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
     /// here while the listener still accepts (see `crate::shutdown`).
@@ -30,6 +32,7 @@ impl AppState {
             pool,
             auth_cache: Arc::default(),
             login_guard: Arc::default(),
+            slot_snapshot: Arc::default(),
             redis: Arc::new(OnceCell::new()),
             draining: Arc::default(),
         }

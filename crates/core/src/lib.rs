@@ -20,5 +20,6 @@ pub mod redis_conn;
 pub mod retention;
 pub mod schedule;
 pub mod schema;
+pub mod slot_version;
 pub mod telemetry;
 pub mod tokens;

@@ -98,6 +98,7 @@ pub async fn change_config(
             })
         })
         .await?;
+    state.slot_snapshot.changed(&state).await;
     tracing::info!(user.id = admin.0.user_id, "slot config changed");
     Ok(HttpResponse::Ok().json(admin_config(&state, config)))
 }
@@ -169,6 +170,7 @@ pub async fn change_slot(
                 .ok_or_else(|| ApiError::internal("slot vanished"))
         })
         .await?;
+    state.slot_snapshot.changed(&state).await;
     tracing::info!(user.id = admin.0.user_id, slot.id = id, "slot changed");
     Ok(HttpResponse::Ok().json(SlotOut::from(&view)))
 }

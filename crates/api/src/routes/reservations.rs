@@ -115,6 +115,7 @@ pub async fn create(
             with_hour(c, r, tz)
         })
         .await?;
+    state.slot_snapshot.changed(&state).await;
     tracing::info!(
         user.id = uid,
         slot.id = r.slot_id,
@@ -164,6 +165,7 @@ pub async fn change(
             with_hour(c, r, tz)
         })
         .await?;
+    state.slot_snapshot.changed(&state).await;
     tracing::info!(
         user.id = uid,
         slot.id = r.slot_id,
@@ -179,6 +181,7 @@ pub async fn change(
 pub async fn delete(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let uid = auth.user_id;
     state.db(move |c| Ok(reservation::delete(c, uid)?)).await?;
+    state.slot_snapshot.changed(&state).await;
     tracing::info!(user.id = uid, "reservation cancelled");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -44,8 +44,10 @@ impl From<&SlotView> for SlotOut {
 #[utoipa::path(get, path = "/api/reporter/slots/", tag = "reporter",
     responses((status = 200, body = [SlotOut]), (status = 401, body = ErrorBody)), security(("token" = [])))]
 pub async fn list(state: web::Data<AppState>, _auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let slots = state.db(|c| Ok(slot::list_with_usage(c, true)?)).await?;
-    Ok(HttpResponse::Ok().json(slots.iter().map(SlotOut::from).collect::<Vec<_>>()))
+    let body = state.slot_snapshot.body(&state).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

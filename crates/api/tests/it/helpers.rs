@@ -12,7 +12,21 @@ pub struct TestApp {
     pub prefix: String,
     pub db: TestDb,
     pub http: reqwest::Client,
+    settings: reporter_core::config::Settings,
     handle: actix_web::dev::ServerHandle,
+}
+
+/// Another API process on the same database and Redis prefix, as a second
+/// replica behind the proxy is.
+pub struct Replica {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        std::mem::drop(self.handle.clone().stop(false));
+    }
 }
 
 pub struct TestUser {
@@ -33,8 +47,12 @@ impl TestApp {
         let settings = db.settings(&prefix, &env);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server =
-            reporter_api::serve(reporter_api::build_state(settings), listener, Some(2)).unwrap();
+        let server = reporter_api::serve(
+            reporter_api::build_state(settings.clone()),
+            listener,
+            Some(2),
+        )
+        .unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         let http = reqwest::Client::builder()
@@ -46,8 +64,19 @@ impl TestApp {
             prefix,
             db,
             http,
+            settings,
             handle,
         }
+    }
+
+    pub fn spawn_replica(&self) -> Replica {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = reporter_api::build_state(self.settings.clone());
+        let server = reporter_api::serve(state, listener, Some(2)).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Replica { base, handle }
     }
 
     pub fn conn(&self) -> PgConnection {

@@ -13,4 +13,5 @@ mod health_and_docs;
 mod reservations;
 mod runs;
 mod schedule;
+mod slot_snapshot;
 mod web_session;
