@@ -91,6 +91,21 @@ pub struct CreateReservation {
     pub monthly_orders_estimate: MonthlyOrders,
 }
 
+/// Tells the slot snapshot about the outcome of a reservation write. A
+/// write changed the load; a `slot_full` refusal proves the load the client
+/// was shown is older than the one read under the row lock (someone wrote
+/// outside the API, or on a replica whose bump has not been seen), and the
+/// page reloads the grid right after it: it must show the hour full.
+async fn settle(
+    state: &AppState,
+    r: Result<ReservationOut, ApiError>,
+) -> Result<ReservationOut, ApiError> {
+    if r.as_ref().map_or_else(|e| e.code == "slot_full", |_| true) {
+        state.slot_snapshot.changed(state).await;
+    }
+    r
+}
+
 /// Reserve an hour. Full hour → 400 `slot_full` ("Hora llena por capacidad").
 #[utoipa::path(post, path = "/api/reporter/reservations/", tag = "reporter", request_body = CreateReservation,
     responses((status = 201, body = ReservationOut),
@@ -114,8 +129,8 @@ pub async fn create(
             let r = reservation::create(c, uid, slot_id, monthly_orders_estimate, factor)?;
             with_hour(c, r, tz)
         })
-        .await?;
-    state.slot_snapshot.changed(&state).await;
+        .await;
+    let r = settle(&state, r).await?;
     tracing::info!(
         user.id = uid,
         slot.id = r.slot_id,
@@ -164,8 +179,8 @@ pub async fn change(
             let r = reservation::change(c, uid, change, factor)?;
             with_hour(c, r, tz)
         })
-        .await?;
-    state.slot_snapshot.changed(&state).await;
+        .await;
+    let r = settle(&state, r).await?;
     tracing::info!(
         user.id = uid,
         slot.id = r.slot_id,

@@ -163,3 +163,42 @@ async fn without_redis_the_list_is_read_from_the_database() {
     assert_eq!(s, 201, "{r}");
     assert_eq!(used_points_at(&app, &app.base, &u.token, 8).await, 2);
 }
+
+#[tokio::test]
+async fn a_full_hour_refusal_makes_the_next_list_show_the_hour_full() {
+    let app = TestApp::spawn().await;
+    let u = app.create_user("ana@example.com", 0, false);
+    let others = [
+        app.create_user("bea@example.com", 0, false),
+        app.create_user("eva@example.com", 0, false),
+    ];
+    let slot = app.slot_id(11);
+    assert_eq!(used_points_at(&app, &app.base, &u.token, 11).await, 0);
+
+    // Two fill the hour outside the API: the snapshot still says 0/6.
+    for other in &others {
+        use reporter_core::schema::reporter_reservations as r;
+        diesel::insert_into(r::table)
+            .values((
+                r::user_id.eq(other.id),
+                r::slot_id.eq(slot),
+                r::calculated_weight.eq(3),
+                r::monthly_orders_estimate.eq(9000),
+                r::estimated_pending_orders.eq(720),
+            ))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    let (s, r) = on(
+        &app,
+        &app.base,
+        Method::POST,
+        &u.token,
+        Some(json!({"slot_id": slot, "monthly_orders_estimate": 100})),
+    )
+    .await;
+    assert_eq!(s, 400, "{r}");
+    assert_eq!(r["code"], "slot_full");
+    // The page reloads the grid right after the refusal: it must agree.
+    assert_eq!(used_points_at(&app, &app.base, &u.token, 11).await, 6);
+}
