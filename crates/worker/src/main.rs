@@ -74,7 +74,14 @@ async fn main() -> anyhow::Result<()> {
     let background = fleet::spawn_background(env.clone());
     info!(worker = %worker_id, concurrency = settings.worker_concurrency, max_browsers = settings.max_active_selenium, "reporter-worker started");
 
-    runner::run(env.clone(), stop_rx, DRAIN_GRACE).await?;
+    // apalis polls every job inside its monitor's future. Awaited here, that
+    // future would run on the thread blocked in `#[tokio::main]`, outside
+    // the runtime's workers: every Redis reply and database result (about
+    // three per reported order) would then cross threads through a futex to
+    // wake it. As a task it runs on a worker thread, next to the I/O driver.
+    tokio::spawn(runner::run(env.clone(), stop_rx, DRAIN_GRACE))
+        .await
+        .context("job runner task")??;
     background.abort();
     fleet::leave(&env).await;
     info!("reporter-worker stopped");

@@ -244,6 +244,29 @@ impl Pipeline {
         run.id
     }
 
+    /// A run of the first customer on 2026-11-03 with one pending range of
+    /// 10 orders, without its jobs.
+    pub fn one_range(&self) -> i64 {
+        use reporter_core::schema::{reporter_ranges as ranges, reporter_run_users as ru};
+        let run_id = self.create_run(d("2026-11-03"));
+        let mut c = self.db.connect();
+        let run_user: i64 = ru::table
+            .filter(ru::run_id.eq(run_id))
+            .select(ru::id)
+            .first(&mut c)
+            .unwrap();
+        diesel::insert_into(ranges::table)
+            .values((
+                ranges::run_user_id.eq(run_user),
+                ranges::range_start.eq(1),
+                ranges::range_end.eq(10),
+                ranges::status.eq("pending"),
+            ))
+            .returning(ranges::id)
+            .get_result(&mut c)
+            .unwrap()
+    }
+
     pub fn ledger_count(&self) -> i64 {
         use reporter_core::schema::reporter_order_reports as o;
         o::table.count().get_result(&mut self.db.connect()).unwrap()

@@ -6,6 +6,7 @@ mod harness;
 mod beat_and_trigger;
 mod drills;
 mod full_run;
+mod ledger;
 mod pg_restart;
 mod range_budget;
 mod redis_restart;

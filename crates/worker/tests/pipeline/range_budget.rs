@@ -14,31 +14,10 @@ use reporter_core::schema::{reporter_ranges as ranges, reporter_run_users as ru}
 
 use crate::harness::*;
 
-/// A run of one customer with one pending range of 10 orders.
-fn one_range(p: &Pipeline) -> i64 {
-    let run_id = p.create_run(d("2026-11-03"));
-    let mut c = p.db.connect();
-    let run_user: i64 = ru::table
-        .filter(ru::run_id.eq(run_id))
-        .select(ru::id)
-        .first(&mut c)
-        .unwrap();
-    diesel::insert_into(ranges::table)
-        .values((
-            ranges::run_user_id.eq(run_user),
-            ranges::range_start.eq(1),
-            ranges::range_end.eq(10),
-            ranges::status.eq("pending"),
-        ))
-        .returning(ranges::id)
-        .get_result(&mut c)
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progress_fail_a_range() {
     let p = Pipeline::new(&[(100, 2, true)], &[]).await;
-    let id = one_range(&p);
+    let id = p.one_range();
     let mut c = p.db.connect();
     let mut fence = 0;
     let mut take = |c: &mut PgConnection| {
