@@ -86,7 +86,9 @@ REPORTER_CREDENTIALS_KEY="$(head -c 32 /dev/urandom | base64)"
 PREFIX="reporter-bench-growth-$$"
 export REPORTER_CREDENTIALS_KEY REPORTER_REDIS_PREFIX=$PREFIX RUST_LOG=warn
 export REPORTER_TIMEZONE=America/Bogota
-export REPORTER_DB_POOL_SIZE="${REPORTER_DB_POOL_SIZE:-4}"
+# The production default (deploy/env.example): with fewer connections than
+# wrk's 16, requests queue for the pool and the tail measures that queue.
+export REPORTER_DB_POOL_SIZE="${REPORTER_DB_POOL_SIZE:-16}"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export REPORTER_API_BIND="127.0.0.1:$PORT"
 BASE="http://127.0.0.1:$PORT"

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod auth_cache;
 pub mod edge;
 pub mod error;
+pub mod hourly_reports;
 pub mod input;
 pub mod json_errors;
 pub mod login_guard;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub login_guard: Arc<crate::login_guard::LoginGuard>,
     /// The customers' slot list, served from memory between writes.
     pub slot_snapshot: Arc<crate::slot_snapshot::SlotSnapshot>,
+    /// The console's reports per hour, settled hours kept.
+    pub hourly_reports: Arc<crate::hourly_reports::HourlyReports>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
     /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
     /// here while the listener still accepts (see `crate::shutdown`).
@@ -33,6 +35,7 @@ impl AppState {
             auth_cache: Arc::default(),
             login_guard: Arc::default(),
             slot_snapshot: Arc::default(),
+            hourly_reports: Arc::default(),
             redis: Arc::new(OnceCell::new()),
             draining: Arc::default(),
         }

@@ -14,6 +14,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod models;
 pub mod password;
+pub mod prepared;
 pub mod progress;
 pub mod range_lock;
 pub mod redis_conn;

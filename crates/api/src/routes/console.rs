@@ -219,19 +219,14 @@ pub async fn activity(
             .await
             .map_err(ApiError::unavailable)?;
     let from = peaks.first().map_or(now, |(h, _)| *h);
-    let counts = state
-        .db(move |c| Ok(console::reports_per_hour(c, from)?))
-        .await?;
+    let counts = state.hourly_reports.since(&state, from, now).await?;
     let tz = state.settings.timezone;
     let out: Vec<HourActivity> = peaks
         .into_iter()
         .map(|(hour, browser_peak)| HourActivity {
             hour,
             hour_label: hour.with_timezone(&tz).format("%H:00").to_string(),
-            reports: counts
-                .iter()
-                .find(|c| c.hour == hour)
-                .map_or(0, |c| c.reports),
+            reports: counts.get(&hour).copied().unwrap_or(0),
             browser_peak,
         })
         .collect();

@@ -183,15 +183,39 @@ async fn console_lists_todays_runs_failed_ranges_with_screenshots_and_activity()
         .returning(reporter_ranges::id)
         .get_result(&mut c)
         .unwrap();
-    diesel::insert_into(reporter_ranges::table)
+    let completed: i64 = diesel::insert_into(reporter_ranges::table)
         .values((
             reporter_ranges::run_user_id.eq(run.run_user_id),
             reporter_ranges::range_start.eq(1),
             reporter_ranges::range_end.eq(100),
             reporter_ranges::status.eq("completed"),
+            reporter_ranges::orders_reported.eq(2),
         ))
-        .execute(&mut c)
+        .returning(reporter_ranges::id)
+        .get_result(&mut c)
         .unwrap();
+    // Besides the 40 seeded without a range: 2 filed by the completed range
+    // (which recorded its count) and 3 by the failed one before it failed.
+    for (i, range) in [completed, completed, failed, failed, failed]
+        .into_iter()
+        .enumerate()
+    {
+        diesel::insert_into(reporter_order_reports::table)
+            .values((
+                reporter_order_reports::user_id.eq(ana.id),
+                reporter_order_reports::order_id.eq(9000 + i as i64),
+                reporter_order_reports::business_date.eq(chrono::Utc::now().date_naive()),
+                reporter_order_reports::run_user_id.eq(Some(run.run_user_id)),
+                reporter_order_reports::range_id.eq(Some(range)),
+                reporter_order_reports::ticket.eq(format!("R-{i}")),
+                reporter_order_reports::outcome.eq("reported"),
+                reporter_order_reports::status.eq("EN_TRANSITO"),
+                reporter_order_reports::carrier.eq("Envia"),
+                reporter_order_reports::tracking_number.eq(format!("EN{i}")),
+            ))
+            .execute(&mut c)
+            .unwrap();
+    }
 
     let (s, day) = app
         .call(
@@ -208,7 +232,7 @@ async fn console_lists_todays_runs_failed_ranges_with_screenshots_and_activity()
     assert_eq!(r["ranges_total"], 2);
     assert_eq!(r["ranges_completed"], 1);
     assert_eq!(r["ranges_failed"], 1);
-    assert_eq!(r["orders_reported"], 40);
+    assert_eq!(r["orders_reported"], 45);
     assert_eq!(r["stuck_orders"], 150);
     assert!(r["duration_seconds"].as_i64().is_some());
     assert!(r["late"].is_boolean());
@@ -278,7 +302,7 @@ async fn console_lists_todays_runs_failed_ranges_with_screenshots_and_activity()
     let (s, b) = app.call(Method::GET, &shot, Some(&ana.token), None).await;
     assert_error(s, &b, 403, "forbidden");
 
-    // Activity: 24 hours, this hour holds the 40 reports.
+    // Activity: 24 hours, this hour holds the 45 reports.
     let (s, act) = app
         .call(
             Method::GET,
@@ -290,13 +314,13 @@ async fn console_lists_todays_runs_failed_ranges_with_screenshots_and_activity()
     assert_eq!(s, 200, "{act}");
     let hours = act.as_array().unwrap();
     assert_eq!(hours.len(), 24);
-    assert_eq!(hours[23]["reports"], 40);
+    assert_eq!(hours[23]["reports"], 45);
     assert_eq!(
         hours
             .iter()
             .map(|h| h["reports"].as_i64().unwrap())
             .sum::<i64>(),
-        40
+        45
     );
     std::fs::remove_dir_all(&artifacts).ok();
 }

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
+use crate::prepared::prepared;
+
 /// One run of a day, with the numbers an operator scans for.
 #[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct RunSummary {
@@ -63,28 +65,48 @@ impl RunSummary {
 }
 
 /// Runs scheduled in `[from, to)`, by slot time.
+///
+/// One pass per run over its run-users and ranges. Filed orders are not
+/// counted report by report (a day's runs hold tens of thousands): a
+/// completed range recorded its count when it completed (under its fence,
+/// so no report of it can come later), and only the ranges still open or
+/// failed, and reports without a range, are counted in the ledger.
 pub fn runs_between(
     conn: &mut PgConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<RunSummary>> {
-    diesel::sql_query(
+    prepared(
         "SELECT r.id, s.hour, r.status, r.scheduled_at, r.started_at, r.finished_at,
-                (SELECT count(*) FROM reporter_run_users u WHERE u.run_id = r.id) AS users,
-                (SELECT count(*) FROM reporter_run_users u WHERE u.run_id = r.id
-                    AND u.download_compare_status = 'failed') AS users_failed,
-                (SELECT count(*) FROM reporter_ranges g JOIN reporter_run_users u ON u.id = g.run_user_id
-                  WHERE u.run_id = r.id) AS ranges_total,
-                (SELECT count(*) FROM reporter_ranges g JOIN reporter_run_users u ON u.id = g.run_user_id
-                  WHERE u.run_id = r.id AND g.status = 'completed') AS ranges_completed,
-                (SELECT count(*) FROM reporter_ranges g JOIN reporter_run_users u ON u.id = g.run_user_id
-                  WHERE u.run_id = r.id AND g.status = 'failed') AS ranges_failed,
-                (SELECT coalesce(sum(u.total_pending_orders), 0)::int8 FROM reporter_run_users u
-                  WHERE u.run_id = r.id) AS stuck_orders,
-                (SELECT count(*) FROM reporter_order_reports o JOIN reporter_run_users u ON u.id = o.run_user_id
-                  WHERE u.run_id = r.id) AS orders_reported,
+                u.users, u.users_failed, u.stuck_orders,
+                g.ranges_total, g.ranges_completed, g.ranges_failed,
+                g.reported_completed + open_reports.n + loose_reports.n AS orders_reported,
                 r.origin, r.late_start
            FROM reporter_runs r JOIN reporter_hour_slots s ON s.id = r.slot_id
+           CROSS JOIN LATERAL (
+                SELECT count(*) AS users,
+                       count(*) FILTER (WHERE ru.download_compare_status = 'failed') AS users_failed,
+                       coalesce(sum(ru.total_pending_orders), 0)::int8 AS stuck_orders
+                  FROM reporter_run_users ru WHERE ru.run_id = r.id) u
+           CROSS JOIN LATERAL (
+                SELECT count(*) AS ranges_total,
+                       count(*) FILTER (WHERE g.status = 'completed') AS ranges_completed,
+                       count(*) FILTER (WHERE g.status = 'failed') AS ranges_failed,
+                       coalesce(sum(g.orders_reported) FILTER (WHERE g.status = 'completed'), 0)::int8
+                           AS reported_completed
+                  FROM reporter_ranges g JOIN reporter_run_users ru ON ru.id = g.run_user_id
+                 WHERE ru.run_id = r.id) g
+           CROSS JOIN LATERAL (
+                SELECT count(*) AS n
+                  FROM reporter_ranges g
+                  JOIN reporter_run_users ru ON ru.id = g.run_user_id
+                  JOIN reporter_order_reports o ON o.range_id = g.id
+                 WHERE ru.run_id = r.id AND g.status <> 'completed') open_reports
+           CROSS JOIN LATERAL (
+                SELECT count(*) AS n
+                  FROM reporter_run_users ru
+                  JOIN reporter_order_reports o ON o.run_user_id = ru.id AND o.range_id IS NULL
+                 WHERE ru.run_id = r.id) loose_reports
           WHERE r.scheduled_at >= $1 AND r.scheduled_at < $2
           ORDER BY r.scheduled_at, r.id",
     )
@@ -122,7 +144,7 @@ pub struct FailedRange {
 
 /// The newest failed ranges first.
 pub fn failed_ranges(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<FailedRange>> {
-    diesel::sql_query(
+    prepared(
         "SELECT g.id AS range_id, r.id AS run_id, u.user_id, us.email, s.hour,
                 g.range_start, g.range_end, g.attempts, g.orders_reported, g.error, r.scheduled_at
            FROM reporter_ranges g
@@ -162,7 +184,7 @@ pub fn reports_per_hour(
     conn: &mut PgConnection,
     from: DateTime<Utc>,
 ) -> QueryResult<Vec<HourCount>> {
-    diesel::sql_query(
+    prepared(
         "SELECT date_trunc('hour', reported_at) AS hour, count(*) AS reports
            FROM reporter_order_reports WHERE reported_at >= $1
           GROUP BY 1 ORDER BY 1",

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Date, Text, Timestamptz};
 use serde::Serialize;
 
 use super::run::{Run, RunUser};
+use crate::prepared::prepared;
 use crate::schema::{reporter_hour_slots, reporter_run_users, reporter_runs};
 
 /// Orders filed for a customer (both outcomes: `already_reported` means the
@@ -30,7 +31,7 @@ pub fn report_counts(
     user_id: i64,
     today: NaiveDate,
 ) -> QueryResult<ReportCounts> {
-    diesel::sql_query(
+    prepared(
         "SELECT count(*) FILTER (WHERE business_date = $2) AS today,
                 count(*) FILTER (WHERE business_date > $2 - 7) AS last_7_days,
                 count(*) AS last_30_days
@@ -154,6 +155,17 @@ fn like_literal(s: &str) -> String {
     out
 }
 
+/// The reports table's filter: `$1` run-user, `$2` search (already
+/// [`like_literal`]), `$3` status; empty strings match everything.
+macro_rules! reports_where {
+    () => {
+        "WHERE run_user_id = $1
+          AND ($2 = '' OR order_id::text LIKE $2 || '%' OR tracking_number ILIKE '%' || $2 || '%'
+               OR carrier ILIKE '%' || $2 || '%' OR ticket ILIKE '%' || $2 || '%')
+          AND ($3 = '' OR status = $3)"
+    };
+}
+
 pub fn reports_page(
     conn: &mut PgConnection,
     run_user_id: i64,
@@ -171,23 +183,21 @@ pub fn reports_page(
         #[diesel(sql_type = Text)]
         status: String,
     }
-    const WHERE: &str = "WHERE run_user_id = $1
-          AND ($2 = '' OR order_id::text LIKE $2 || '%' OR tracking_number ILIKE '%' || $2 || '%'
-               OR carrier ILIKE '%' || $2 || '%' OR ticket ILIKE '%' || $2 || '%')
-          AND ($3 = '' OR status = $3)";
     let search = like_literal(filter.search.trim());
     let status = filter.status.trim().to_string();
-    let total: Total = diesel::sql_query(format!(
-        "SELECT count(*) AS total FROM reporter_order_reports {WHERE}"
+    let total: Total = prepared(concat!(
+        "SELECT count(*) AS total FROM reporter_order_reports ",
+        reports_where!()
     ))
     .bind::<BigInt, _>(run_user_id)
     .bind::<Text, _>(&search)
     .bind::<Text, _>(&status)
     .get_result(conn)?;
-    let items: Vec<ReportedOrder> = diesel::sql_query(format!(
+    let items: Vec<ReportedOrder> = prepared(concat!(
         "SELECT order_id, status, carrier, tracking_number, ticket, outcome, reported_at
-           FROM reporter_order_reports {WHERE}
-          ORDER BY reported_at DESC, id DESC LIMIT $4 OFFSET $5"
+           FROM reporter_order_reports ",
+        reports_where!(),
+        " ORDER BY reported_at DESC, id DESC LIMIT $4 OFFSET $5"
     ))
     .bind::<BigInt, _>(run_user_id)
     .bind::<Text, _>(&search)
@@ -195,7 +205,7 @@ pub fn reports_page(
     .bind::<BigInt, _>(per_page)
     .bind::<BigInt, _>((page - 1).max(0) * per_page)
     .load(conn)?;
-    let statuses: Vec<Status> = diesel::sql_query(
+    let statuses: Vec<Status> = prepared(
         "SELECT DISTINCT status FROM reporter_order_reports WHERE run_user_id = $1 ORDER BY status",
     )
     .bind::<BigInt, _>(run_user_id)

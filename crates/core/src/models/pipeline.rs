@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamptz};
 use super::run::{Run, RunUser};
 use crate::domain::{cut_ranges, stuck_orders, OrderSnapshot};
 use crate::jobs::RunOrigin;
+use crate::prepared::prepared;
 use crate::progress;
 use crate::schema::{
     reporter_export_batches as batches, reporter_export_rows as rows,
@@ -465,7 +466,7 @@ pub fn take_range(
     fence: i64,
     worker: &str,
 ) -> QueryResult<Option<TakenRange>> {
-    diesel::sql_query(
+    prepared(
         "WITH taken AS (
             UPDATE reporter_ranges SET status = 'locked', fence = $2, locked_by = $3, locked_at = now(),
                    attempts = attempts + 1, error = NULL
@@ -546,6 +547,11 @@ pub enum LedgerWrite {
 }
 
 /// Records one filed report, only while `fence` still owns the range.
+///
+/// One statement, one round trip (it runs once per reported order), and a
+/// [`prepared`] one: planning this CTE was about half of PostgreSQL's CPU
+/// per order. The range row is locked and must still carry our fence, so a
+/// takeover (which updates the fence) either waits for us or refuses us.
 pub fn record_report(
     conn: &mut PgConnection,
     t: &TakenRange,
@@ -554,114 +560,45 @@ pub fn record_report(
     ticket: &str,
     already_reported: bool,
 ) -> QueryResult<LedgerWrite> {
-    let (owned, inserted): (i64, i64) = LedgerInsert {
-        range_id: t.range_id,
-        fence,
-        user_id: t.user_id,
-        order_id: order.order_id,
-        business_date: t
-            .business_date
-            .unwrap_or_else(|| t.scheduled_at.date_naive()),
-        run_user_id: t.run_user_id,
-        ticket,
-        outcome: if already_reported {
-            "already_reported"
-        } else {
-            "reported"
-        },
-        status: &order.status,
-        carrier: &order.carrier,
-        tracking_number: &order.tracking_number,
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = BigInt)]
+        owned: i64,
+        #[diesel(sql_type = BigInt)]
+        inserted: i64,
     }
+    let date = t
+        .business_date
+        .unwrap_or_else(|| t.scheduled_at.date_naive());
+    let w: Written = prepared(
+        "WITH owned AS (
+            SELECT id FROM reporter_ranges
+             WHERE id = $1 AND fence = $2 AND status = 'processing' FOR UPDATE),
+         ins AS (
+            INSERT INTO reporter_order_reports
+                   (user_id, order_id, business_date, run_user_id, range_id, ticket, outcome, status, carrier, tracking_number)
+            SELECT $3, $4, $5, $6, owned.id, $7, $8, $9, $10, $11 FROM owned
+            ON CONFLICT (user_id, order_id, business_date) DO NOTHING
+            RETURNING id)
+         SELECT (SELECT count(*) FROM owned) AS owned, (SELECT count(*) FROM ins) AS inserted",
+    )
+    .bind::<BigInt, _>(t.range_id)
+    .bind::<BigInt, _>(fence)
+    .bind::<BigInt, _>(t.user_id)
+    .bind::<BigInt, _>(order.order_id)
+    .bind::<Date, _>(date)
+    .bind::<BigInt, _>(t.run_user_id)
+    .bind::<Text, _>(ticket)
+    .bind::<Text, _>(if already_reported { "already_reported" } else { "reported" })
+    .bind::<Text, _>(&order.status)
+    .bind::<Text, _>(&order.carrier)
+    .bind::<Text, _>(&order.tracking_number)
     .get_result(conn)?;
-    Ok(match (owned, inserted) {
+    Ok(match (w.owned, w.inserted) {
         (0, _) => LedgerWrite::Fenced,
         (_, 0) => LedgerWrite::AlreadyThere,
         _ => LedgerWrite::Recorded,
     })
-}
-
-/// The ledger write of [`record_report`]: one statement, one round trip
-/// (it runs once per reported order). The range row is locked and must
-/// still carry our fence, so a takeover (which updates the fence) either
-/// waits for us or refuses us.
-///
-/// A query type rather than `sql_query` because diesel never caches a
-/// `sql_query` as a prepared statement: PostgreSQL then parsed, analysed
-/// and planned this CTE for every order, about half of its CPU per order
-/// in the pipeline bench. Prepared once per connection, it runs on a
-/// cached plan.
-struct LedgerInsert<'a> {
-    range_id: i64,
-    fence: i64,
-    user_id: i64,
-    order_id: i64,
-    business_date: NaiveDate,
-    run_user_id: i64,
-    ticket: &'a str,
-    outcome: &'static str,
-    status: &'a str,
-    carrier: &'a str,
-    tracking_number: &'a str,
-}
-
-impl diesel::query_builder::QueryId for LedgerInsert<'_> {
-    type QueryId = LedgerInsert<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::Query for LedgerInsert<'_> {
-    type SqlType = (BigInt, BigInt);
-}
-
-impl RunQueryDsl<PgConnection> for LedgerInsert<'_> {}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LedgerInsert<'_> {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            "WITH owned AS (
-                SELECT id FROM reporter_ranges
-                 WHERE id = ",
-        );
-        out.push_bind_param::<BigInt, _>(&self.range_id)?;
-        out.push_sql(" AND fence = ");
-        out.push_bind_param::<BigInt, _>(&self.fence)?;
-        out.push_sql(
-            " AND status = 'processing' FOR UPDATE),
-             ins AS (
-                INSERT INTO reporter_order_reports
-                       (user_id, order_id, business_date, run_user_id, range_id, ticket, outcome, status, carrier, tracking_number)
-                SELECT ",
-        );
-        out.push_bind_param::<BigInt, _>(&self.user_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&self.order_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Date, _>(&self.business_date)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&self.run_user_id)?;
-        out.push_sql(", owned.id");
-        for text in [
-            &self.ticket,
-            &self.outcome,
-            &self.status,
-            &self.carrier,
-            &self.tracking_number,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
-        out.push_sql(
-            " FROM owned
-                ON CONFLICT (user_id, order_id, business_date) DO NOTHING
-                RETURNING id)
-             SELECT (SELECT count(*) FROM owned), (SELECT count(*) FROM ins)",
-        );
-        Ok(())
-    }
 }
 
 /// Completes the range and bumps the run-user's counter, once, if `fence`
@@ -865,7 +802,7 @@ fn settle_run_user(conn: &mut PgConnection, run_user_id: i64) -> QueryResult<()>
         #[diesel(sql_type = Integer)]
         total: i32,
     }
-    let c: Counts = diesel::sql_query(
+    let c: Counts = prepared(
         "SELECT count(*) FILTER (WHERE g.status NOT IN ('completed', 'failed')) AS open,
                 count(*) FILTER (WHERE g.status = 'failed') AS failed,
                 (SELECT count(*) FROM reporter_order_reports o WHERE o.run_user_id = $1) AS reported,
