@@ -310,17 +310,41 @@ impl Pruner<'_> {
 
     /// Run-users of finished runs of business days before `day` that still
     /// have a stuck list.
+    ///
+    /// Looked for in windows of run-user ids: after the first prune nearly
+    /// every old run-user has none left, and one statement probing them all
+    /// took 1.35 s on a year of history (`scripts/bench-growth.sh`), holding
+    /// its (shared) locks as long; a window takes tens of milliseconds.
     fn finished_run_users(&mut self, day: NaiveDate) -> Result<Vec<i64>, PruneError> {
-        let rows: Vec<Id> = diesel::sql_query(
-            "SELECT ru.id FROM reporter_run_users ru JOIN reporter_runs r ON r.id = ru.run_id
-              WHERE r.finished_at IS NOT NULL
-                AND COALESCE(r.business_date, (r.scheduled_at AT TIME ZONE 'UTC')::date) < $1
-                AND EXISTS (SELECT 1 FROM reporter_stuck_orders s WHERE s.run_user_id = ru.id)
-              ORDER BY ru.id",
-        )
-        .bind::<Date, _>(day)
-        .load(self.conn)?;
-        Ok(rows.into_iter().map(|r| r.id).collect())
+        const WINDOW: i64 = 2_000;
+        #[derive(QueryableByName)]
+        struct Last {
+            #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+            id: Option<i64>,
+        }
+        let last = diesel::sql_query("SELECT max(id) AS id FROM reporter_run_users")
+            .get_result::<Last>(self.conn)?
+            .id
+            .unwrap_or(0);
+        let mut found = Vec::new();
+        let mut after = 0;
+        while after < last {
+            let rows: Vec<Id> = diesel::sql_query(
+                "SELECT ru.id FROM reporter_run_users ru JOIN reporter_runs r ON r.id = ru.run_id
+                  WHERE ru.id > $2 AND ru.id <= $2 + $3
+                    AND r.finished_at IS NOT NULL
+                    AND COALESCE(r.business_date, (r.scheduled_at AT TIME ZONE 'UTC')::date) < $1
+                    AND EXISTS (SELECT 1 FROM reporter_stuck_orders s WHERE s.run_user_id = ru.id)
+                  ORDER BY ru.id",
+            )
+            .bind::<Date, _>(day)
+            .bind::<BigInt, _>(after)
+            .bind::<BigInt, _>(WINDOW)
+            .load(self.conn)?;
+            found.extend(rows.into_iter().map(|r| r.id));
+            after += WINDOW;
+        }
+        Ok(found)
     }
 
     fn run_users_of(&mut self, runs: &[i64]) -> Result<Vec<i64>, PruneError> {
