@@ -11,7 +11,6 @@
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::AppState;
 
@@ -19,12 +18,7 @@ use crate::AppState;
 /// Spawn it next to a server built by [`crate::serve`] (which leaves signal
 /// handling to this).
 pub async fn on_signal(state: AppState, server: ServerHandle) {
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
+    reporter_core::signals::stop_requested().await;
     let drain = Duration::from_secs(state.settings.api_drain_secs);
     tracing::info!(
         drain_secs = drain.as_secs(),
@@ -34,8 +28,7 @@ pub async fn on_signal(state: AppState, server: ServerHandle) {
     state.start_draining();
     tokio::select! {
         _ = tokio::time::sleep(drain) => {}
-        _ = term.recv() => tracing::warn!("second signal: drain cut short"),
-        _ = int.recv() => tracing::warn!("second signal: drain cut short"),
+        _ = reporter_core::signals::stop_requested() => tracing::warn!("second signal: drain cut short"),
     }
     tracing::info!("drained: no new connections; finishing in-flight requests");
     server.stop(true).await;

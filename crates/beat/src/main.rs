@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
     let mut last_download_sweep = None;
     let mut last_range_sweep = None;
     let mut daily_prune = reporter_beat::prune::DailyPrune::default();
-    let shutdown = shutdown();
+    let shutdown = reporter_core::signals::stop_requested();
     tokio::pin!(shutdown);
     loop {
         let now = Utc::now();
@@ -121,13 +121,4 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "host".into())
-}
-
-async fn shutdown() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
 }

@@ -21,6 +21,7 @@ pub mod redis_conn;
 pub mod retention;
 pub mod schedule;
 pub mod schema;
+pub mod signals;
 pub mod slot_version;
 pub mod telemetry;
 pub mod tokens;

@@ -97,7 +97,27 @@ enum Command {
     },
 }
 
+/// `reporterctl runs | head` closes the pipe early. Rust ignores SIGPIPE,
+/// so `println!` panics on the closed stdout: end quietly instead, with the
+/// status a shell tool killed by SIGPIPE has (128 + 13).
+fn exit_quietly_when_stdout_closes() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    exit_quietly_when_stdout_closes();
     let cli = Cli::parse();
     // Liveness must not depend on the rest of the configuration.
     if let Command::Alive { file, max_age } = &cli.command {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use portal_sim::{AccountSpec, SimConfig};
 use reporter_core::models::pipeline::StuckOrder;
 use reporter_worker::portal::webdriver::{
-    Profile, WebDriverOptions, WebDriverPortal, DEFAULT_MESSAGE_TEMPLATE,
+    default_message_template, Profile, WebDriverOptions, WebDriverPortal,
 };
 use reporter_worker::portal::{Portal, SessionContext};
 
@@ -103,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
         element_timeout: Duration::from_secs(10),
         chrome_binary: None,
         artifacts_dir: artifacts,
-        message_template: DEFAULT_MESSAGE_TEMPLATE.into(),
+        message_template: default_message_template().into(),
         page_attempts: 4,
     };
     let portal = WebDriverPortal::new(opts);

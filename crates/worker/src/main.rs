@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     tokio::spawn(async move {
-        wait_for_signal().await;
+        reporter_core::signals::stop_requested().await;
         info!("shutdown requested: finishing current orders, handing the rest back");
         let _ = stop_tx.send(true);
     });
@@ -86,13 +86,4 @@ async fn main() -> anyhow::Result<()> {
     fleet::leave(&env).await;
     info!("reporter-worker stopped");
     Ok(())
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
 }

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use portal_sim::{AccountSpec, RunningSim, SimConfig};
 use reporter_core::models::pipeline::StuckOrder;
 use reporter_worker::portal::http::{HttpPortal, HttpPortalOptions};
-use reporter_worker::portal::webdriver::{Profile, DEFAULT_MESSAGE_TEMPLATE};
+use reporter_worker::portal::webdriver::{default_message_template, Profile};
 use reporter_worker::portal::{
     BrowserStarted, BrowserStarting, Portal, PortalError, PortalSession, SessionContext, StillHeld,
 };
@@ -36,7 +36,7 @@ fn portal(sim: &RunningSim, page_timeout: Duration) -> HttpPortal {
         portal_url: sim.base_url(),
         profile: Profile::portal_sim(),
         page_timeout,
-        message_template: DEFAULT_MESSAGE_TEMPLATE.into(),
+        message_template: default_message_template().into(),
         page_attempts: 4,
     })
     .expect("the built-in profile suits the http driver")

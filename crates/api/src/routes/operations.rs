@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
-use chrono::{NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{NaiveDate, Utc};
 use reporter_core::browser_semaphore::{BrowserSemaphore, LeaseInfo};
+use reporter_core::domain::Hour;
 use reporter_core::fleet::{self, WorkerBeat};
 use reporter_core::jobs::{self, JobQueues, ProcessSlot, QueueStats, ReportRange};
 use reporter_core::models::pipeline;
+use reporter_core::schedule::clock;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -48,26 +50,16 @@ pub async fn trigger_slot(
     body: web::Json<TriggerSlot>,
 ) -> Result<HttpResponse, ApiError> {
     let tz = state.settings.timezone;
-    let now = Utc::now().with_timezone(&tz);
-    let hour = body.hour.unwrap_or_else(|| now.hour());
-    if hour > 23 {
-        return Err(ApiError::bad_request(
-            "invalid_hour",
-            "La hora debe estar entre 0 y 23",
-        ));
-    }
-    let today = now.date_naive();
+    let now = Utc::now();
+    let hour = match body.hour {
+        Some(h) => Hour::new(i64::from(h))?,
+        None => Hour::new(i64::from(clock::local_hour(now, tz)))?,
+    };
+    let today = clock::business_date(now, tz);
     let date = crate::input::past_date(body.date.unwrap_or(today), today)?;
-    let local = date
-        .and_hms_opt(hour, 0, 0)
-        .ok_or_else(|| ApiError::bad_request("invalid_hour", "Hora inválida"))?;
-    let at = tz
-        .from_local_datetime(&local)
-        .earliest()
-        .ok_or_else(|| {
-            ApiError::bad_request("invalid_hour", "Esa hora no existe en la zona horaria")
-        })?
-        .with_timezone(&Utc);
+    let at = clock::slot_instant(tz, date, hour.get()).ok_or_else(|| {
+        ApiError::bad_request("invalid_hour", "Esa hora no existe en la zona horaria")
+    })?;
     let queues = JobQueues::new(redis(&state).await?, &state.settings.redis_prefix, 1);
     queues
         .push_process_slot(ProcessSlot::new(at))
@@ -76,7 +68,7 @@ pub async fn trigger_slot(
     tracing::info!(user.id = admin.0.user_id, scheduled_at = %at, "slot triggered by an operator");
     Ok(HttpResponse::Accepted().json(Triggered {
         scheduled_at: at,
-        hour_label: reporter_core::domain::hour_label(hour as i32),
+        hour_label: hour.label(),
     }))
 }
 

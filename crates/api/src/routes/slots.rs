@@ -60,7 +60,9 @@ pub struct WeightTier {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReporterConfigOut {
-    /// Feature flag for the weight-based reservation screen.
+    /// Always `true`. The old system's flag for the weight-based
+    /// reservation screen; that screen is now the only one, and the field
+    /// stays for clients written against the old API.
     pub use_weight_ui: bool,
     pub reporter_hour_start: i32,
     /// Exclusive.
@@ -70,7 +72,7 @@ pub struct ReporterConfigOut {
     pub weights: Vec<WeightTier>,
 }
 
-/// Client settings: the weight-UI flag, the window and the weight tiers.
+/// Client settings: the window, the slot capacity and the weight tiers.
 #[utoipa::path(get, path = "/api/reporter/config/", tag = "reporter",
     responses((status = 200, body = ReporterConfigOut), (status = 401, body = ErrorBody)), security(("token" = [])))]
 pub async fn reporter_config(
@@ -78,26 +80,19 @@ pub async fn reporter_config(
     _auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let cfg = state.db(|c| Ok(slot::config(c)?)).await?;
-    let tier = |max: Option<i32>, n: i64| {
-        let w = Weight::from_monthly_orders(
-            reporter_core::domain::MonthlyOrders::new(n).expect("valid"),
-        );
-        WeightTier {
-            max_monthly_orders: max,
-            weight: w.points(),
-            label: w.size_label(),
-        }
-    };
     Ok(HttpResponse::Ok().json(ReporterConfigOut {
         use_weight_ui: true,
         reporter_hour_start: cfg.reporter_hour_start,
         reporter_hour_end: cfg.reporter_hour_end,
         slot_capacity: cfg.slot_capacity,
         timezone: state.settings.timezone.name().to_string(),
-        weights: vec![
-            tier(Some(2000), 2000),
-            tier(Some(5000), 5000),
-            tier(None, 5001),
-        ],
+        weights: Weight::TIERS
+            .iter()
+            .map(|(w, max)| WeightTier {
+                max_monthly_orders: *max,
+                weight: w.points(),
+                label: w.size_label(),
+            })
+            .collect(),
     }))
 }

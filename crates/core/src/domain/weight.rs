@@ -7,13 +7,21 @@ use super::MonthlyOrders;
 pub struct Weight(u8);
 
 impl Weight {
+    /// The tiers, smallest first: a weight and the most monthly orders it
+    /// covers (`None`: no bound). The one place the thresholds live; the
+    /// API hands them to the customer page.
+    pub const TIERS: [(Weight, Option<i32>); 3] = [
+        (Weight(1), Some(2000)),
+        (Weight(2), Some(5000)),
+        (Weight(3), None),
+    ];
+
     /// 0–2000 orders a month → 1, 2001–5000 → 2, more → 3.
     pub fn from_monthly_orders(m: MonthlyOrders) -> Self {
-        match m.get() {
-            0..=2000 => Weight(1),
-            2001..=5000 => Weight(2),
-            _ => Weight(3),
-        }
+        Self::TIERS
+            .iter()
+            .find(|(_, max)| max.is_none_or(|max| m.get() <= max))
+            .map_or(Weight(3), |(w, _)| *w)
     }
 
     pub fn points(self) -> i32 {

@@ -746,14 +746,6 @@ pub fn run_scheduled_at(conn: &mut PgConnection, run_id: i64) -> QueryResult<Dat
         .first(conn)
 }
 
-/// Gives up a range without an owner (operator action or sweep).
-pub fn fail_range(conn: &mut PgConnection, range_id: i64, error: &str) -> QueryResult<usize> {
-    diesel::update(ranges::table.find(range_id))
-        .filter(ranges::status.ne("completed"))
-        .set((ranges::status.eq("failed"), ranges::error.eq(error)))
-        .execute(conn)
-}
-
 /// Operator retry: a failed range goes back to pending with fresh attempts.
 pub fn retry_failed_range(conn: &mut PgConnection, range_id: i64) -> QueryResult<Option<i64>> {
     conn.transaction(|conn| {

@@ -1,7 +1,9 @@
 use anyhow::Context;
-use chrono::{NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{NaiveDate, Utc};
 use reporter_core::config::Settings;
+use reporter_core::domain::Hour;
 use reporter_core::jobs::{JobQueues, ProcessSlot};
+use reporter_core::schedule::clock;
 
 /// The slot instant for `hour` on `date` in the reporter's zone.
 pub fn slot_instant(
@@ -10,16 +12,14 @@ pub fn slot_instant(
     date: Option<NaiveDate>,
 ) -> anyhow::Result<chrono::DateTime<Utc>> {
     let tz = settings.timezone;
-    let now = Utc::now().with_timezone(&tz);
-    let date = date.unwrap_or_else(|| now.date_naive());
-    let hour = hour.unwrap_or_else(|| now.hour());
-    anyhow::ensure!(hour < 24, "--hour must be 0-23");
-    let local = date.and_hms_opt(hour, 0, 0).context("valid time")?;
-    Ok(tz
-        .from_local_datetime(&local)
-        .earliest()
-        .context("that hour does not exist in REPORTER_TIMEZONE")?
-        .with_timezone(&Utc))
+    let now = Utc::now();
+    let date = date.unwrap_or_else(|| clock::business_date(now, tz));
+    let hour = match hour {
+        Some(h) => Hour::new(i64::from(h)).map_err(|_| anyhow::anyhow!("--hour must be 0-23"))?,
+        None => Hour::new(i64::from(clock::local_hour(now, tz)))?,
+    };
+    clock::slot_instant(tz, date, hour.get())
+        .context("that hour does not exist in REPORTER_TIMEZONE")
 }
 
 pub fn run(settings: &Settings, hour: Option<u32>, date: Option<NaiveDate>) -> anyhow::Result<()> {

@@ -149,10 +149,6 @@ impl HttpPortal {
             http,
         })
     }
-
-    pub fn options(&self) -> &HttpPortalOptions {
-        &self.shared.opts
-    }
 }
 
 /// A cookie value cut short for logs: it is a live session's credential.
@@ -717,7 +713,7 @@ mod tests {
             portal_url: "http://127.0.0.1:9100/".into(),
             profile: Profile::portal_sim(),
             page_timeout: Duration::from_secs(1),
-            message_template: crate::portal::webdriver::DEFAULT_MESSAGE_TEMPLATE.into(),
+            message_template: crate::portal::webdriver::default_message_template().into(),
             page_attempts: 2,
         };
         let portal = HttpPortal::new(opts).unwrap();

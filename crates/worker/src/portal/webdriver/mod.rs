@@ -29,8 +29,15 @@ pub use profile::Profile;
 use super::session_retry::{self, retry, Step};
 use super::{Portal, PortalError, PortalSession, ReportReceipt, SessionContext, SweepError};
 
-/// Default message of a report; see `REPORTER_REPORT_MESSAGE_TEMPLATE`.
-pub const DEFAULT_MESSAGE_TEMPLATE: &str = "Orden {order_id} sin movimiento desde el {order_date}: estado {status}, transportadora {carrier}, guía {tracking_number}.";
+/// The message template every process starts with: the default of
+/// `REPORTER_REPORT_MESSAGE_TEMPLATE` in the settings table.
+pub fn default_message_template() -> &'static str {
+    reporter_core::config::SETTINGS
+        .iter()
+        .find(|s| s.env == "REPORTER_REPORT_MESSAGE_TEMPLATE")
+        .and_then(|s| s.default)
+        .unwrap_or_default()
+}
 
 /// Chromium flags for running in a container without network.
 pub const CHROME_ARGS: &[&str] = &[
@@ -102,10 +109,6 @@ impl WebDriverPortal {
             opts: Arc::new(opts),
             http,
         }
-    }
-
-    pub fn options(&self) -> &WebDriverOptions {
-        &self.opts
     }
 
     /// Starts a browser. Its unique `--user-data-dir` is its tag: recorded
@@ -1030,7 +1033,7 @@ mod tests {
             order_date: "2026-10-01".into(),
         };
         assert_eq!(
-            render_message(DEFAULT_MESSAGE_TEMPLATE, &o),
+            render_message(default_message_template(), &o),
             "Orden 100001 sin movimiento desde el 2026-10-01: estado EN_TRANSITO, transportadora Servientrega, guía SV1."
         );
     }
