@@ -143,5 +143,27 @@ const Reporter = (() => {
     return { now: tick };
   }
 
-  return { api, ApiError, toast, confirmAction, el, time, day, dateTime, num, duration, ago, setBar, every };
+  const $ = (id) => document.getElementById(id);
+
+  // "1 punto", "3 puntos".
+  function points(n) { return `${n} ${n === 1 ? "punto" : "puntos"}`; }
+
+  // The Spanish words for the API's status codes, one map per thing they
+  // describe (the same code reads differently for each).
+  const TEXT = {
+    // A run's status, as the console lists it.
+    runStatus: { pending: "pendiente", running: "en curso", completed: "completada", failed: "con fallos" },
+    // A run's result for the customer (`result` of the summary).
+    runResult: {
+      waiting: "en espera",
+      running: "en curso",
+      completed: "completada",
+      completed_with_failures: "completada con fallos",
+      failed: "fallida",
+    },
+    // The download-and-compare step of one customer in a run.
+    downloadStep: { pending: "pendiente", running: "en curso", completed: "hecho", failed: "falló" },
+  };
+
+  return { api, ApiError, toast, confirmAction, el, time, day, dateTime, num, duration, ago, setBar, every, $, points, TEXT };
 })();

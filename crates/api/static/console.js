@@ -3,10 +3,9 @@
 "use strict";
 
 (() => {
-  const { api, toast, confirmAction, el, time, day, num, duration, ago, every } = Reporter;
-  const $ = (id) => document.getElementById(id);
+  const { api, toast, confirmAction, el, time, day, num, duration, ago, every, $, TEXT } = Reporter;
 
-  const STATUS_TEXT = { pending: "pendiente", running: "en curso", completed: "completada", failed: "con fallos" };
+  const STATUS_TEXT = TEXT.runStatus;
   const HEALTH_TEXT = { healthy: "bien", degraded: "degradado", unhealthy: "caído" };
   const ORIGIN_TEXT = { schedule: "agenda", manual: "manual", backfill: "recuperada" };
   const hh = (h) => `${String(h).padStart(2, "0")}:00`;

@@ -4,8 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, toast, confirmAction, el, time, day, num, setBar, every } = Reporter;
-  const $ = (id) => document.getElementById(id);
+  const { api, toast, confirmAction, el, time, day, num, setBar, every, $, points, TEXT } = Reporter;
 
   const state = {
     me: null,
@@ -80,7 +79,7 @@
     } else {
       const t = weightFor(n);
       $("size-label").textContent = t.label;
-      $("size-points").textContent = `(${t.weight} ${t.weight === 1 ? "punto" : "puntos"} de capacidad)`;
+      $("size-points").textContent = `(${points(t.weight)} de capacidad)`;
     }
     renderGrid();
   }
@@ -187,7 +186,7 @@
     $("res-hour").textContent = `${r.hour_label} (cada día)`;
     $("res-next").textContent = r.next_run_note || "";
     $("res-next").className = r.starts_tomorrow ? "warn" : "";
-    $("res-size").textContent = `${r.size_label} · ${num(r.monthly_orders_estimate)} pedidos al mes · ${r.calculated_weight} ${r.calculated_weight === 1 ? "punto" : "puntos"}`;
+    $("res-size").textContent = `${r.size_label} · ${num(r.monthly_orders_estimate)} pedidos al mes · ${points(r.calculated_weight)}`;
     $("res-portal").textContent = me.portal_password_set
       ? `Configurada (${me.portal_email})`
       : "Sin configurar: el bot no podrá entrar al portal";
@@ -196,13 +195,7 @@
     if (me.portal_email && !$("portal-email").value) $("portal-email").value = me.portal_email;
   }
 
-  const RESULT_TEXT = {
-    waiting: "en espera",
-    running: "en curso",
-    completed: "completada",
-    completed_with_failures: "completada con fallos",
-    failed: "fallida",
-  };
+  const RESULT_TEXT = TEXT.runResult;
 
   async function refreshSummary() {
     let s;
@@ -249,7 +242,7 @@
     $("run-late").textContent = run.late_start_note || "";
     const dc = last.download_compare_status;
     const p1 = dc === "completed" ? 100 : dc === "running" ? 50 : dc === "failed" ? 100 : 0;
-    const p1Text = { pending: "pendiente", running: "en curso", completed: "hecho", failed: "falló" }[dc] || dc;
+    const p1Text = TEXT.downloadStep[dc] || dc;
     $("phase1-state").textContent = p1Text;
     setBar($("phase1-bar"), p1, p1Text);
     $("phase1-bar").classList.toggle("failed", dc === "failed");
