@@ -108,6 +108,11 @@ impl Default for LoginGuard {
 }
 
 impl LoginGuard {
+    #[allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "cannot fail: burst > 0; refill period > 0"
+    )]
     pub fn with_cores(cores: usize) -> Self {
         let cores = cores.max(1);
         let burst = NonZeroU32::new(IP_BURST).expect("burst > 0");

@@ -3,6 +3,11 @@
 //! the scrape that still answers, quickly, with a dependency down. A test
 //! binary of its own: the metrics recorder is per process, so no other
 //! test's scrape overwrites the values this one reads.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 #[path = "it/helpers.rs"]
 #[allow(dead_code, unused_imports)]

@@ -2,6 +2,11 @@
 //! must stay (the newest baselines, unfinished runs, the ledger's evidence),
 //! bounded statements, two pruners at once, dry runs, finished apalis jobs,
 //! and beat's once-a-day prune.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -12,6 +12,11 @@
 //!
 //!   DATABASE_URL=postgres://... cargo run --release -p reporter-core \
 //!     --example bench_compare -- [--orders 10000] [--reps 5]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::time::{Duration, Instant};
 

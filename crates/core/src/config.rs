@@ -303,6 +303,11 @@ fn invalid(var: &'static str, reason: String) -> ConfigError {
     ConfigError::Invalid { var, reason }
 }
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: setting declared in SETTINGS"
+)]
 fn setting(env: &str) -> &'static Setting {
     SETTINGS
         .iter()
@@ -312,6 +317,11 @@ fn setting(env: &str) -> &'static Setting {
 
 /// Layers defaults, the optional file and the environment with the `config`
 /// crate and returns every setting's final text.
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: static default; string override"
+)]
 fn merge_sources(
     env: &HashMap<String, String>,
 ) -> Result<HashMap<&'static str, String>, ConfigError> {

@@ -5,6 +5,11 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: argon2 hashing with default params cannot fail"
+)]
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

@@ -1,4 +1,9 @@
 //! The browser semaphore against a real Redis (`TEST_REDIS_URL`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! Rollback here means "run the previous binary on the new schema", which
 //! only works while migrations never drop or rename anything.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::path::{Path, PathBuf};
 

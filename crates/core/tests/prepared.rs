@@ -4,6 +4,11 @@
 //!
 //! Needs PostgreSQL: TEST_DATABASE_URL (any database will do; nothing is
 //! written), default postgres://postgres:postgres@127.0.0.1:5432/postgres.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Text};

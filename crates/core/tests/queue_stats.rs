@@ -1,6 +1,11 @@
 //! `jobs::queue_stats` against a real apalis worker: a job held by a worker
 //! counts as in flight (read from the queue's worker set, not a `KEYS` scan),
 //! and stops counting once it finished.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod common;
 

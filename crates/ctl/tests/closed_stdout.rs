@@ -1,6 +1,11 @@
 //! `reporterctl … | head` closes the pipe before the command is done
 //! printing: it must end quietly (like a shell tool killed by SIGPIPE),
 //! not panic with a backtrace.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::process::Command;
 

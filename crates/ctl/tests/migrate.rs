@@ -1,5 +1,10 @@
 //! `reporterctl migrate` and `check` as real processes against a real
 //! PostgreSQL: several at once must be safe, and a full down/up cycle works.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::process::{Command, Output, Stdio};
 

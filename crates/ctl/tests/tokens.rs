@@ -1,5 +1,10 @@
 //! `reporterctl token list / revoke / prune` as real processes against a
 //! real PostgreSQL database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::process::{Command, Output};
 

@@ -1,4 +1,9 @@
 //! The `portal-sim` binary prints its address and serves on it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

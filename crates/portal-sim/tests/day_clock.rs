@@ -1,4 +1,9 @@
 //! `advance-day`: determinism per seed and what changes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod common;
 

@@ -1,4 +1,9 @@
 //! Login, sessions, expiry and logout.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod common;
 

@@ -1,4 +1,9 @@
 //! `/_sim/stats` counts what the portal was used for.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod common;
 

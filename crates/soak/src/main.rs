@@ -1,6 +1,11 @@
 //! `reporter-soak`: a month of unattended operation in compressed time.
 //! See docs/soak.md for the harness, the fault schedule and how to read the
 //! report; `scripts/soak.sh` builds the release fleet and runs this.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a harness run by hand: a broken invariant should stop the soak loudly"
+)]
 
 mod cli;
 mod customers;

@@ -2,6 +2,11 @@
 //! schedule (every fault kind at least once), the browserless driver. The
 //! fleet binaries are the workspace's debug builds (`scripts/test.sh` builds
 //! them first); the verdict is read from the soak's JSON.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::path::PathBuf;
 use std::process::Command;

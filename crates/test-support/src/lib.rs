@@ -1,6 +1,11 @@
 //! Real PostgreSQL and Redis for tests, isolated per test: each [`TestDb`] is
 //! a fresh database cloned from a migrated template, dropped on `Drop`; each
 //! test gets its own Redis key prefix.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed unwrap fails the test that called it, with its message"
+)]
 
 use std::collections::HashMap;
 

@@ -15,6 +15,11 @@
 //! (10000), CHROMEDRIVER (default /usr/bin/chromedriver). With RUST_LOG set
 //! (e.g. `RUST_LOG=thirtyfour=debug,reporter_worker=debug`) every WebDriver
 //! call is logged with a timestamp: where the time of a step goes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -11,6 +11,11 @@
 //!
 //! Knobs: BENCH_USERS, BENCH_ORDERS (scenario A), BENCH_SCENARIOS (`AB`,
 //! `A` or `B`), BENCH_B_RUNS (scenario B repetitions; the median is printed).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -17,6 +17,11 @@ use crate::portal::SweepError;
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 const REAP_EVERY: Duration = Duration::from_secs(5);
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: a struct of strings and numbers always serializes to JSON"
+)]
 pub async fn beat_once(
     env: &Environment,
     started_at: chrono::DateTime<Utc>,

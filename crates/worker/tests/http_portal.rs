@@ -2,6 +2,11 @@
 //! portal-sim started in-process: what it does is checked from the outside,
 //! through the simulator's truth and counters (`/_sim/`). No PostgreSQL,
 //! Redis or browser.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

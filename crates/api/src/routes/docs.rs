@@ -9,6 +9,11 @@ use utoipa::OpenApi;
 
 use crate::openapi::ApiDoc;
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: OpenAPI document serializes"
+)]
 fn spec_json() -> &'static str {
     static SPEC: OnceLock<String> = OnceLock::new();
     SPEC.get_or_init(|| {
@@ -31,6 +36,11 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: the OpenAPI document is JSON utoipa wrote"
+)]
 fn render() -> String {
     let doc: serde_json::Value = serde_json::from_str(spec_json()).expect("valid JSON");
     let mut html = String::from(

@@ -1,5 +1,10 @@
 //! API integration tests: the real server on a random port, a fresh
 //! PostgreSQL database per test, a Redis key prefix per test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod helpers;
 

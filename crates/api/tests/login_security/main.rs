@@ -1,6 +1,11 @@
 //! Issue 13, "Security at the edge": login floods, rate limits, token
 //! lifetimes and the forms' Origin check, against real API servers on
 //! random ports, a fresh PostgreSQL database and a Redis prefix per test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod flood;
 mod origin;

@@ -20,6 +20,11 @@ pub struct SlotConfig {
 }
 
 impl SlotConfig {
+    #[allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "cannot fail: valid"
+    )]
     pub fn window(&self) -> ReservableWindow {
         // The columns' CHECKs keep them in range; a start >= end written by
         // hand would make nothing reservable, which is the safe reading.

@@ -100,6 +100,11 @@ impl OrderFactory {
 }
 
 /// Gives the order a carrier and a tracking number of that carrier's format.
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: the carrier catalog is not empty"
+)]
 pub fn assign_shipment(rng: &mut SimRng, order: &mut Order) {
     let carrier = CARRIERS
         .choose(rng)
@@ -123,10 +128,20 @@ fn customer_name(rng: &mut SimRng) -> String {
     )
 }
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: catalog lists are not empty"
+)]
 fn pick(rng: &mut SimRng, items: &[&'static str]) -> &'static str {
     items.choose(rng).expect("catalog lists are not empty")
 }
 
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "cannot fail: status weights are positive"
+)]
 fn pick_initial_status(rng: &mut SimRng) -> OrderStatus {
     INITIAL_STATUS_WEIGHTS
         .choose_weighted(rng, |(_, weight)| *weight)

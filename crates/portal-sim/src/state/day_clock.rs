@@ -11,6 +11,11 @@ impl SimState {
     /// Moves the portal to the next day. Orders in flight move on with
     /// probability `move_rate` (the rest stay put, i.e. become stuck), then
     /// each account may receive new orders.
+    #[allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "cannot fail: portal day within chrono's range"
+    )]
     pub fn advance_day(&mut self) {
         self.days_advanced += 1;
         self.day = self

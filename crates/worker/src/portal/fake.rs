@@ -107,6 +107,11 @@ impl FakePortal {
         format!("{}:{k}", self.prefix)
     }
 
+    #[allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "cannot fail: a struct of strings and numbers always serializes to JSON"
+    )]
     pub async fn configure(&self, cfg: &FakeConfig) -> redis::RedisResult<()> {
         let mut c = self.conn.clone();
         c.set::<_, _, ()>(

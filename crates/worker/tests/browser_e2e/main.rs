@@ -2,6 +2,11 @@
 //! headless Chromium (through a chromedriver started by the test) against
 //! portal-sim, with real PostgreSQL and Redis. Needs /usr/bin/chromedriver
 //! and chromium (scripts/test.sh installs them).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod harness;
 mod proxy;

@@ -1,5 +1,10 @@
 //! The run pipeline end to end with real PostgreSQL, Redis and separate
 //! `reporter-worker` processes driving the scripted fake portal.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or bench: a failed unwrap fails it with its message"
+)]
 
 mod harness;
 

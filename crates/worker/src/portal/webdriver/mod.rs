@@ -100,6 +100,11 @@ pub struct WebDriverPortal {
 }
 
 impl WebDriverPortal {
+    #[allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "cannot fail: a client with a timeout and no TLS options always builds"
+    )]
     pub fn new(opts: WebDriverOptions) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))

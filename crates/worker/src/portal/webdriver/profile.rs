@@ -132,6 +132,11 @@ impl Profile {
     }
 
     /// The built-in simulator profile.
+    #[allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "cannot fail: built-in profile parses"
+    )]
     pub fn portal_sim() -> Self {
         Self::parse(PORTAL_SIM_PROFILE).expect("built-in profile parses")
     }
