@@ -117,7 +117,7 @@ impl Environment {
             .semaphore
             .acquire_held(holder, self.semaphore_wait())
             .await?;
-        crate::fleet::reap_once(self).await;
+        crate::browser_reaper::reap_once(&self.semaphore, self.portal.as_ref()).await;
         self.record_browser_peak();
         Ok(lease)
     }

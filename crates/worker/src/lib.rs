@@ -1,6 +1,7 @@
 //! `reporter-worker`: the job handlers that turn a slot hour into reports,
 //! and the portal adapters they drive.
 
+pub mod browser_reaper;
 pub mod environment;
 pub mod fleet;
 pub mod jobs;

@@ -209,7 +209,7 @@ async fn handle(
                     .push_report_range(ReportRange::new(*id), Duration::ZERO)
                     .await?;
             }
-            finish_run(env, run.id).await
+            super::settle_run::finish_if_done(env, run.id).await
         }
         Err(PortalError::InvalidCredentials) => {
             fail(
@@ -326,15 +326,5 @@ async fn fail(
     let (id, error) = (ru.id, error.to_string());
     env.db(move |c| pipeline::fail_run_user(c, id, &msg, &error))
         .await?;
-    finish_run(env, run_id).await
-}
-
-pub(crate) async fn finish_run(env: &Arc<Environment>, run_id: i64) -> anyhow::Result<()> {
-    if let Some(status) = env
-        .db(move |c| pipeline::finish_run_if_done(c, run_id))
-        .await?
-    {
-        info!(run.id = run_id, %status, "run finished");
-    }
-    Ok(())
+    super::settle_run::finish_if_done(env, run_id).await
 }

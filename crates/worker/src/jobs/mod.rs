@@ -8,6 +8,7 @@ pub mod download_compare;
 mod dropped;
 pub mod process_slot;
 pub mod report_range;
+pub(crate) mod settle_run;
 
 use apalis::prelude::BoxDynError;
 

@@ -125,7 +125,7 @@ async fn handle(env: &Arc<Environment>, job: &ReportRange, key: &str) -> anyhow:
             warn!(error = %e, "range ended with an error; a replacement job will take it over");
             return replace_job(env, &taken).await;
         }
-        crate::jobs::download_compare::finish_run(env, taken.run_id).await
+        crate::jobs::settle_run::finish_if_done(env, taken.run_id).await
     }
     .instrument(span)
     .await
