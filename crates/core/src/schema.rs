@@ -1,5 +1,6 @@
-// The diesel view of the tables in `migrations/`. Keep in step with them;
-// `tests/schema_matches_database.rs` compares this file with the live schema.
+// The diesel view of the tables in `migrations/`, kept by hand in step with
+// them: `schema_rs_matches_the_migrated_database` (crates/ctl/tests/migrate.rs)
+// compares every table and column here with a freshly migrated database.
 
 diesel::table! {
     users (id) {
