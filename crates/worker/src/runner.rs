@@ -58,6 +58,30 @@ impl PollStrategy for Tick {
     }
 }
 
+/// The factory of one apalis worker: named `{worker id}-{kind}-r{restarts}`
+/// (restarted under a new name, see `should_restart` below), polling its
+/// queue with [`Tick`], catching handler panics, with the environment as
+/// its data.
+macro_rules! job_worker {
+    ($env:expr, $kind:literal, $queue:ident, $concurrency:expr, $handler:path) => {{
+        let env = $env.clone();
+        let concurrency = $concurrency;
+        move |restarts| {
+            WorkerBuilder::new(format!("{}-{}-r{restarts}", env.worker_id, $kind))
+                .backend(
+                    env.queues
+                        .$queue
+                        .clone()
+                        .poll_with_strategy(Tick::new(POLL)),
+                )
+                .concurrency(concurrency)
+                .catch_panic()
+                .data(env.clone())
+                .build($handler)
+        }
+    }};
+}
+
 /// Runs the workers until `shutdown` flips, then lets in-flight jobs finish
 /// (report-range hands its remaining orders back after the current one).
 pub async fn run(
@@ -65,41 +89,29 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) -> anyhow::Result<()> {
-    let id = env.worker_id.clone();
     let n = env.settings.worker_concurrency as usize;
-    let (e1, e2, e3) = (env.clone(), env.clone(), env.clone());
-    let q = env.queues.clone();
-    let (q1, q2, q3) = (q.clone(), q.clone(), q);
-    let (i1, i2, i3) = (id.clone(), id.clone(), id);
     Monitor::new()
-        .register(move |restarts| {
-            WorkerBuilder::new(format!("{i1}-process-slot-r{restarts}"))
-                .backend(q1.process_slot.clone().poll_with_strategy(Tick::new(POLL)))
-                .concurrency(1)
-                .catch_panic()
-                .data(e1.clone())
-                .build(jobs::process_slot::run)
-        })
-        .register(move |restarts| {
-            WorkerBuilder::new(format!("{i2}-download-compare-r{restarts}"))
-                .backend(
-                    q2.download_compare
-                        .clone()
-                        .poll_with_strategy(Tick::new(POLL)),
-                )
-                .concurrency(n)
-                .catch_panic()
-                .data(e2.clone())
-                .build(jobs::download_compare::run)
-        })
-        .register(move |restarts| {
-            WorkerBuilder::new(format!("{i3}-report-range-r{restarts}"))
-                .backend(q3.report_range.clone().poll_with_strategy(Tick::new(POLL)))
-                .concurrency(n)
-                .catch_panic()
-                .data(e3.clone())
-                .build(jobs::report_range::run)
-        })
+        .register(job_worker!(
+            env,
+            "process-slot",
+            process_slot,
+            1,
+            jobs::process_slot::run
+        ))
+        .register(job_worker!(
+            env,
+            "download-compare",
+            download_compare,
+            n,
+            jobs::download_compare::run
+        ))
+        .register(job_worker!(
+            env,
+            "report-range",
+            report_range,
+            n,
+            jobs::report_range::run
+        ))
         // A worker whose loop ended with an error (a broken Redis stream, or
         // being taken for dead while all its slots were busy) is started
         // again under a new name, so this process keeps serving every queue.
