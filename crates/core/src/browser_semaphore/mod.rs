@@ -69,6 +69,8 @@
 //! [`HeldLease::is_lost`] check on waking close that gap.
 
 mod keeper;
+mod lease;
+mod reaping;
 mod scripts;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -78,10 +80,11 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, RedisError};
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use keeper::{HeldLease, LeaseWatch};
+use lease::*;
+pub use lease::{Holder, Lease, LeaseInfo};
 
 /// Default bounds of the jittered poll interval while waiting for a place:
 /// short enough to notice a freed place promptly, jittered so that waiters
@@ -109,123 +112,6 @@ pub enum SemaphoreError {
     Timeout { waited: Duration },
     #[error("browser lease {lease_id} was lost: stop using the browser")]
     LeaseLost { lease_id: String },
-}
-
-/// Who asks for a browser; shown to operators and returned with reaped leases.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holder {
-    pub worker: String,
-    pub job: String,
-}
-
-impl Holder {
-    pub fn new(worker: impl Into<String>, job: impl Into<String>) -> Self {
-        Holder {
-            worker: worker.into(),
-            job: job.into(),
-        }
-    }
-}
-
-/// A granted place. Cloning does not duplicate the place: every clone names
-/// the same lease, and releasing any of them releases it.
-#[derive(Debug, Clone)]
-pub struct Lease {
-    id: String,
-    holder: Holder,
-    since: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    /// Conservative local estimate of the expiry: taken from before the
-    /// request was sent, so it never trusts the lease longer than Redis does.
-    valid_until: Instant,
-}
-
-impl Lease {
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    pub fn holder(&self) -> &Holder {
-        &self.holder
-    }
-
-    pub fn since(&self) -> DateTime<Utc> {
-        self.since
-    }
-
-    /// Expiry granted at acquisition (Redis clock); renewals move it later.
-    pub fn expires_at(&self) -> DateTime<Utc> {
-        self.expires_at
-    }
-}
-
-/// One lease as operators and reapers see it. For a reaped lease,
-/// `expires_at` is when it expired.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LeaseInfo {
-    pub lease_id: String,
-    pub worker: String,
-    pub job: String,
-    pub since: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub webdriver_session: Option<String>,
-    /// What the holder's browser can be found by at the WebDriver server
-    /// before its session id is known (the adapter's `--user-data-dir`).
-    pub browser_tag: Option<String>,
-}
-
-/// The JSON stored in the holders HASH. Fields are updated one at a time by
-/// `SET_HOLDER_FIELD`; records written before a field existed still parse.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct HolderRecord {
-    worker: String,
-    job: String,
-    since: DateTime<Utc>,
-    #[serde(default)]
-    webdriver_session: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    browser_tag: Option<String>,
-}
-
-impl HolderRecord {
-    fn new(lease: &Lease) -> Self {
-        HolderRecord {
-            worker: lease.holder.worker.clone(),
-            job: lease.holder.job.clone(),
-            since: lease.since,
-            webdriver_session: None,
-            browser_tag: None,
-        }
-    }
-
-    #[allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        reason = "cannot fail: holder record serializes"
-    )]
-    fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("holder record serializes")
-    }
-
-    fn into_info(self, lease_id: String, expires_at_ms: i64) -> LeaseInfo {
-        LeaseInfo {
-            lease_id,
-            worker: self.worker,
-            job: self.job,
-            since: self.since,
-            expires_at: ms_to_datetime(expires_at_ms),
-            webdriver_session: self.webdriver_session,
-            browser_tag: self.browser_tag,
-        }
-    }
-}
-
-/// A record of the reaped list, as written by the Lua purge.
-#[derive(Debug, Deserialize)]
-struct ReapedRecord {
-    lease_id: String,
-    expires_at_ms: i64,
-    holder: Option<HolderRecord>,
 }
 
 #[derive(Clone)]
@@ -553,92 +439,6 @@ impl BrowserSemaphore {
         Ok(stored == 1)
     }
 
-    /// Purges expired leases and returns every expired lease not yet handed
-    /// to a reaper, each exactly once across the fleet. The caller must
-    /// delete each `webdriver_session` at the WebDriver server. Leases with
-    /// a `browser_tag` but no session id are also put in the orphan set
-    /// (see [`orphan_browser_tags`](Self::orphan_browser_tags)).
-    pub async fn reap_expired(&self) -> Result<Vec<LeaseInfo>, SemaphoreError> {
-        let raw: Vec<String> = scripts::REAP
-            .key(&self.keys.leases)
-            .key(&self.keys.holders)
-            .key(&self.keys.reaped)
-            .key(&self.keys.orphans)
-            .arg(u64::try_from(ORPHAN_KEEP.as_millis()).unwrap_or(u64::MAX))
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(raw.iter().filter_map(|r| parse_reaped(r)).collect())
-    }
-
-    /// Browser tags of reaped holders that died before recording their
-    /// session id, reaped within the last [`ORPHAN_KEEP`] and not yet
-    /// forgotten. Any reaper may sweep them (several at once is harmless:
-    /// deleting a session twice only fails the second time); it must look
-    /// each one up at the WebDriver server, delete the session found, and
-    /// [`forget`](Self::forget_orphan_browser_tags) the tags it found.
-    pub async fn orphan_browser_tags(&self) -> Result<Vec<String>, SemaphoreError> {
-        let tags: Vec<String> = scripts::ORPHAN_TAGS
-            .key(&self.keys.orphans)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(tags)
-    }
-
-    /// Stops sweeping `tags` (their sessions were deleted, or cannot be
-    /// looked up at this WebDriver server).
-    pub async fn forget_orphan_browser_tags(&self, tags: &[String]) -> Result<(), SemaphoreError> {
-        if tags.is_empty() {
-            return Ok(());
-        }
-        redis::cmd("ZREM")
-            .arg(&self.keys.orphans)
-            .arg(tags)
-            .exec_async(&mut self.conn.clone())
-            .await?;
-        Ok(())
-    }
-
-    /// Live leases, oldest expiry first.
-    pub async fn holders(&self) -> Result<Vec<LeaseInfo>, SemaphoreError> {
-        let flat: Vec<String> = scripts::SNAPSHOT
-            .key(&self.keys.leases)
-            .key(&self.keys.holders)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(flat
-            .chunks_exact(3)
-            .filter_map(parse_snapshot_entry)
-            .collect())
-    }
-
-    /// Number of live leases.
-    pub async fn in_use(&self) -> Result<u32, SemaphoreError> {
-        let n: u32 = scripts::IN_USE
-            .key(&self.keys.leases)
-            .invoke_async(&mut self.conn.clone())
-            .await?;
-        Ok(n)
-    }
-
-    /// Operator action: forgets every lease, reaped record and orphan tag.
-    /// Holders still running will find their leases lost on the next
-    /// heartbeat; browsers of reaped-but-undrained records and of orphan
-    /// tags are no longer tracked.
-    pub async fn reset(&self) -> Result<(), SemaphoreError> {
-        let keys = [
-            &self.keys.leases,
-            &self.keys.holders,
-            &self.keys.reaped,
-            &self.keys.notify,
-            &self.keys.orphans,
-        ];
-        redis::cmd("DEL")
-            .arg(&keys[..])
-            .exec_async(&mut self.conn.clone())
-            .await?;
-        Ok(())
-    }
-
     fn ttl_ms(&self) -> u64 {
         u64::try_from(self.lease_ttl.as_millis()).unwrap_or(u64::MAX)
     }
@@ -647,39 +447,4 @@ impl BrowserSemaphore {
         let (min, max) = self.poll;
         rand::thread_rng().gen_range(min..=max)
     }
-}
-
-/// 128 random bits: unguessable, so one worker cannot renew another's lease by accident.
-fn new_lease_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
-}
-
-fn ms_to_datetime(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
-}
-
-/// A record that cannot be decoded is logged with its raw text rather than
-/// failing the whole call, so an operator can still act on it by hand.
-fn parse_reaped(raw: &str) -> Option<LeaseInfo> {
-    let record: ReapedRecord = serde_json::from_str(raw)
-        .map_err(|e| tracing::warn!(record = raw, error = %e, "undecodable reaped browser lease"))
-        .ok()?;
-    let Some(holder) = record.holder else {
-        tracing::warn!(
-            lease_id = record.lease_id,
-            "reaped browser lease had no holder record"
-        );
-        return None;
-    };
-    Some(holder.into_info(record.lease_id, record.expires_at_ms))
-}
-
-fn parse_snapshot_entry(entry: &[String]) -> Option<LeaseInfo> {
-    let [id, expires_at_ms, holder] = entry else {
-        return None;
-    };
-    let record: HolderRecord = serde_json::from_str(holder)
-        .map_err(|e| tracing::warn!(lease_id = id, record = holder, error = %e, "undecodable browser lease holder"))
-        .ok()?;
-    Some(record.into_info(id.clone(), expires_at_ms.parse().ok()?))
 }
