@@ -262,10 +262,10 @@ for l in (ROOT / "deploy/env.example").read_text().splitlines():
     m = re.match(r"^([A-Z_][A-Z0-9_]*)=(.*)$", l)
     if m:
         example[m.group(1)] = m.group(2)
-settings = re.findall(r'^\s*s\("([A-Z_]+)"', (ROOT / "crates/core/src/config.rs").read_text(), re.M)
-check(len(settings) >= 20, "found the settings table in crates/core/src/config.rs", len(settings))
+settings = re.findall(r'^\s*s\("([A-Z_]+)"', (ROOT / "crates/core/src/config/settings_table.rs").read_text(), re.M)
+check(len(settings) >= 20, "found the settings table in crates/core/src/config/settings_table.rs", len(settings))
 missing = [s for s in settings + ["RUST_LOG"] if s not in example]
-check(not missing, "deploy/env.example lists every setting of crates/core/src/config.rs", ", ".join(missing))
+check(not missing, "deploy/env.example lists every setting of crates/core/src/config/settings_table.rs", ", ".join(missing))
 compose_vars = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", (ROOT / "compose.prod.yml").read_text()))
 compose_vars -= {"REPORTER_TAG"}
 missing = sorted(v for v in compose_vars if v not in example)

@@ -30,8 +30,8 @@ check "check_compose.py ran to the end (exit $rc)" test "$rc" -le 1
 
 # --- the checker catches planted mistakes ---------------------------------------------------
 make_sandbox "$WORK/bad"
-mkdir -p "$WORK/bad/crates/core/src" "$WORK/bad/tests"
-cp "$ROOT/crates/core/src/config.rs" "$WORK/bad/crates/core/src/"
+mkdir -p "$WORK/bad/crates/core/src/config" "$WORK/bad/tests"
+cp "$ROOT/crates/core/src/config/settings_table.rs" "$WORK/bad/crates/core/src/config/"
 cp "$ROOT/.dockerignore" "$WORK/bad/"
 "$PY" - "$WORK/bad/compose.prod.yml" <<'PY'
 import sys

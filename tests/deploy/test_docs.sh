@@ -13,7 +13,9 @@ for d in deploy rollback runbook configuration; do
 done
 [ -s docs/configuration.md ] || finish
 
-settings=$(grep -oE '^\s*s\("[A-Z_]+"' crates/core/src/config.rs | grep -oE '[A-Z_]+' || true)
+settings=$(grep -oE '^\s*s\("[A-Z_]+"' crates/core/src/config/settings_table.rs | grep -oE '[A-Z_]+' || true)
+# An empty list (the table moved) would make the next check pass vacuously.
+check "found the settings table in crates/core/src/config/settings_table.rs" test "$(wc -w <<<"$settings")" -ge 20
 missing=()
 for v in $settings $(grep -oE '^[A-Z_][A-Z0-9_]*=' deploy/env.example | tr -d =); do
   grep -q "\`$v\`" docs/configuration.md || missing+=("$v")
