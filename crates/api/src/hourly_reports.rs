@@ -24,6 +24,10 @@ pub const SETTLE: Duration = Duration::minutes(1);
 #[derive(Default)]
 pub struct HourlyReports {
     settled: Mutex<BTreeMap<DateTime<Utc>, i64>>,
+    /// One read of missing settled hours at a time: the requests that
+    /// arrive together on a cold start wait for one 24-hour read instead of
+    /// each running it (measured: p99 105 ms at 16 connections without).
+    fill: tokio::sync::Mutex<()>,
 }
 
 /// The start of the first hour that is not settled at `now`.
@@ -43,7 +47,14 @@ impl HourlyReports {
         now: DateTime<Utc>,
     ) -> Result<BTreeMap<DateTime<Utc>, i64>, ApiError> {
         let until = settled_until(now);
-        let read_from = self.first_unknown(from, until);
+        let mut read_from = self.first_unknown(from, until);
+        let _filling = if read_from < until {
+            let guard = self.fill.lock().await;
+            read_from = self.first_unknown(from, until);
+            Some(guard)
+        } else {
+            None
+        };
         let fresh = state
             .db(move |c| Ok(console::reports_per_hour(c, read_from)?))
             .await?;

@@ -46,8 +46,9 @@ impl<'a> Prepared<'a> {
         V: AsExpression<ST>,
         V::Expression: QueryFragment<Pg> + Send + 'b,
     {
-        let mut binds: Vec<Box<dyn QueryFragment<Pg> + Send + 'b>> =
-            self.binds.into_iter().map(|b| b as _).collect();
+        // Covariant in the lifetime: the boxes move as they are, no copy
+        // per bind (the ledger write binds eleven values per order).
+        let mut binds: Vec<Box<dyn QueryFragment<Pg> + Send + 'b>> = self.binds;
         binds.push(Box::new(value.as_expression()));
         Prepared {
             sql: self.sql,
