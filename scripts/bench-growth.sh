@@ -6,6 +6,11 @@
 #
 #   scripts/bench-growth.sh [--customers 100] [--days 365] [--export-days 30]
 #                           [--duration 10s] [--keep-db]
+#   scripts/bench-growth.sh --endpoints-only [--duration 10s]
+#
+# --endpoints-only re-runs only the endpoints (4) against the database a
+# previous --keep-db run left, for measuring a change without regenerating;
+# API_BIN=path runs another reporter-api build (before/after comparisons).
 #
 # What it generates (INSERT ... SELECT generate_series inside PostgreSQL):
 #   - N customers, monthly orders 500-10,000 (skewed towards small ones:
@@ -52,6 +57,7 @@ DAYS=365
 EXPORT_DAYS=30
 DURATION=10s
 KEEP_DB=0
+ENDPOINTS_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --customers) CUSTOMERS=$2; shift 2 ;;
@@ -59,7 +65,8 @@ while [ $# -gt 0 ]; do
     --export-days) EXPORT_DAYS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --keep-db) KEEP_DB=1; shift ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    --endpoints-only) ENDPOINTS_ONLY=1; KEEP_DB=1; shift ;;
+    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -79,6 +86,7 @@ command -v wrk >/dev/null || apt_install wrk
 log "building release binaries and the compare bench"
 cargo build --release --quiet -p reporter-api -p reporter-ctl
 cargo build --release --quiet -p reporter-core --example bench_compare
+BIN="${CARGO_TARGET_DIR:-target}/release"
 
 DB=reporter_bench_growth
 export DATABASE_URL="${PG_ADMIN_URL%/*}/$DB" REDIS_URL="$REDIS_BASE_URL"
@@ -112,18 +120,23 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 section() { printf '\n== %s\n' "$*"; }
 
+ADMIN_EMAIL=bench-admin@bench.test
+CUSTOMER_EMAIL=bench-c$CUSTOMERS@bench.test
+if [ "$ENDPOINTS_ONLY" -eq 1 ]; then
+  q -c "SELECT 1 FROM users WHERE email = '$CUSTOMER_EMAIL'" | grep -q 1 \
+    || die "--endpoints-only needs the database of an earlier --keep-db run (same --customers)"
+  "$BIN"/reporterctl migrate >/dev/null
+else
 psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
-target/release/reporterctl migrate >/dev/null
+"$BIN"/reporterctl migrate >/dev/null
 
 # The biggest customer and the admin are made with reporterctl (real
 # password hashes: the bench logs in as them); the others are rows.
-ADMIN_EMAIL=bench-admin@bench.test
-CUSTOMER_EMAIL=bench-c$CUSTOMERS@bench.test
 ADMIN_PW=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 CUSTOMER_PW=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-printf '%s\n' "$ADMIN_PW" | target/release/reporterctl user create --email "$ADMIN_EMAIL" --admin >/dev/null
-printf '%s\n' "$CUSTOMER_PW" | target/release/reporterctl user create --email "$CUSTOMER_EMAIL" --monthly-orders 10000 >/dev/null
+printf '%s\n' "$ADMIN_PW" | "$BIN"/reporterctl user create --email "$ADMIN_EMAIL" --admin >/dev/null
+printf '%s\n' "$CUSTOMER_PW" | "$BIN"/reporterctl user create --email "$CUSTOMER_EMAIL" --monthly-orders 10000 >/dev/null
 
 cat <<EOF
 bench-growth: $CUSTOMERS customers, $DAYS days of runs, stuck lists and ledger,
@@ -337,7 +350,7 @@ prune() {
   sleep 0.3
   t0=$(now)
   DATABASE_URL=$PRUNE_URL REPORTER_EXPORT_RETENTION_DAYS=$2 REPORTER_RUN_RETENTION_DAYS=$3 \
-    REPORTER_REPORT_RETENTION_DAYS=$4 target/release/reporterctl prune >"$WORK/prune-$label.out"
+    REPORTER_REPORT_RETENTION_DAYS=$4 "$BIN"/reporterctl prune >"$WORK/prune-$label.out"
   t1=$(now)
   kill "$SAMPLER_PID" 2>/dev/null || true
   wait "$SAMPLER_PID" 2>/dev/null || true
@@ -386,9 +399,10 @@ SELECT 'total', pg_size_pretty(sum(bytes)::bigint), '', pg_size_pretty(sum(bytes
        pg_size_pretty(sum(bytes * kept * :customers)::bigint) FROM per_day;
 SQL
 echo "(the ledger (400 days) is the steady state's biggest part; exports are the biggest per day)"
+fi
 
 # --- 4. endpoints ----------------------------------------------------------------------
-target/release/reporter-api >"$WORK/api.log" 2>&1 &
+"${API_BIN:-$BIN/reporter-api}" >"$WORK/api.log" 2>&1 &
 API_PID=$!
 for _ in $(seq 1 100); do curl -fsS "$BASE/api/v1/livez" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$BASE/api/v1/livez" >/dev/null || { tail -n 20 "$WORK/api.log" >&2; die "reporter-api did not start"; }
@@ -398,8 +412,14 @@ json.dump({"email": os.environ["EMAIL"], "password": os.environ["PASSWORD"]}, sy
     | curl -fsS -X POST "$BASE/api/auth/login/" -H 'Content-Type: application/json' --data-binary @- \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
-ADMIN_TOKEN=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-CUSTOMER_TOKEN=$(login "$CUSTOMER_EMAIL" "$CUSTOMER_PW")
+if [ "$ENDPOINTS_ONLY" -eq 1 ]; then
+  # The passwords of the generating run are gone: tokens straight from the CLI.
+  ADMIN_TOKEN=$("$BIN"/reporterctl token create --email "$ADMIN_EMAIL" --name bench --days 1)
+  CUSTOMER_TOKEN=$("$BIN"/reporterctl token create --email "$CUSTOMER_EMAIL" --name bench --days 1)
+else
+  ADMIN_TOKEN=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+  CUSTOMER_TOKEN=$(login "$CUSTOMER_EMAIL" "$CUSTOMER_PW")
+fi
 CUSTOMER_ID=$(q -c "SELECT id FROM users WHERE email = '$CUSTOMER_EMAIL'")
 YESTERDAY=$(q -c "SELECT (now() AT TIME ZONE 'America/Bogota')::date - 1")
 TODAY=$(q -c "SELECT (now() AT TIME ZONE 'America/Bogota')::date")
@@ -520,6 +540,7 @@ if [ "${#MISSED[@]}" -gt 0 ]; then
 fi
 
 # --- 5. compare ------------------------------------------------------------------------
+if [ "$ENDPOINTS_ONLY" -eq 1 ]; then exit 0; fi
 section "5. store_and_compare of a 10,000-order export against the history (median of 5)"
 cargo run --release --quiet -p reporter-core --example bench_compare -- --orders 10000 --reps 5 \
   | tee "$WORK/compare.out" | sed 's/^/  /'

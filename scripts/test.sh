@@ -14,6 +14,7 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 fi
 
 ensure_build_deps
+ensure_diesel_cli
 ensure_postgres
 ensure_redis
 ensure_chromium

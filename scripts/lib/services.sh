@@ -29,6 +29,21 @@ ensure_build_deps() {
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
+# diesel_cli, for `diesel print-schema` (crates/core/src/schema.rs is its
+# output: crates/ctl/tests/migrate.rs checks it). Built once into
+# ~/.cargo/bin (a few minutes on 2 cores); exports DIESEL_CLI.
+DIESEL_CLI_VERSION="2.3"
+ensure_diesel_cli() {
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/diesel"
+  if ! { [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "Version: $DIESEL_CLI_VERSION\."; }; then
+    ensure_build_deps
+    log "installing diesel_cli $DIESEL_CLI_VERSION (postgres only)"
+    cargo install --quiet --locked diesel_cli --version "~$DIESEL_CLI_VERSION" \
+      --no-default-features --features postgres
+  fi
+  export DIESEL_CLI="$bin"
+}
+
 PG_HOST=127.0.0.1
 PG_PORT=5432
 # Tests and dev use this superuser URL; the password is set by ensure_postgres

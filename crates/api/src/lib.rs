@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod auth_cache;
+pub mod earlier_reports;
 pub mod edge;
 pub mod error;
 pub mod hourly_reports;

@@ -21,6 +21,7 @@ pub struct AppState {
     pub slot_snapshot: Arc<crate::slot_snapshot::SlotSnapshot>,
     /// The console's reports per hour, settled hours kept.
     pub hourly_reports: Arc<crate::hourly_reports::HourlyReports>,
+    pub earlier_reports: Arc<crate::earlier_reports::EarlierReports>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
     /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
     /// here while the listener still accepts (see `crate::shutdown`).
@@ -36,6 +37,7 @@ impl AppState {
             login_guard: Arc::default(),
             slot_snapshot: Arc::default(),
             hourly_reports: Arc::default(),
+            earlier_reports: Arc::default(),
             redis: Arc::new(OnceCell::new()),
             draining: Arc::default(),
         }

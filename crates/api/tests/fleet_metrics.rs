@@ -137,7 +137,7 @@ async fn the_oldest_due_job_is_aged_from_the_queue_keys() {
 
     // A real push is due at once: a few seconds old at most.
     JobQueues::new(conn.clone(), &app.prefix, 1)
-        .push_process_slot(ProcessSlot::new(now - Duration::hours(1)))
+        .push(ProcessSlot::new(now - Duration::hours(1)))
         .await
         .unwrap();
     let pushed = fleet_metrics::oldest_job_ages(&mut conn, &app.prefix, Utc::now())

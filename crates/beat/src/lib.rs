@@ -12,7 +12,7 @@ pub mod prune;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use reporter_core::jobs::{DownloadCompare, JobQueues, ReportRange};
+use reporter_core::jobs::{Dedup, DownloadCompare, Job, JobQueues, ReportRange, Repush};
 use tracing::warn;
 
 /// How often pending download-compares are checked for a lost job.
@@ -65,23 +65,17 @@ pub async fn sweep(
             attempt,
         };
         queues
-            .push_download_compare_keyed(
+            .push_keyed(
                 job,
                 StdDuration::ZERO,
-                sweep_key(*run_user_id, attempt, now),
+                Dedup::Key(sweep_key(*run_user_id, attempt, now)),
             )
             .await?;
     }
     let open = if ranges { open } else { Vec::new() };
     for id in &open {
         queues
-            .push_report_range(
-                ReportRange {
-                    range_id: *id,
-                    push: 9000,
-                },
-                StdDuration::ZERO,
-            )
+            .push(ReportRange::repushed(*id, Repush::Sweep))
             .await?;
     }
     if !users.is_empty() || !open.is_empty() {
@@ -119,7 +113,7 @@ mod tests {
         assert_eq!(a, sweep_key(7, 2, t + Duration::minutes(9)));
         assert_ne!(a, sweep_key(7, 2, t + Duration::minutes(10)));
         assert_ne!(
-            a,
+            Some(a),
             DownloadCompare {
                 run_user_id: 7,
                 attempt: 2

@@ -50,7 +50,7 @@ impl DailyPrune {
         let Some(since) = prune_window(now, settings.timezone, settings.prune_hour) else {
             return;
         };
-        let today = now.with_timezone(&settings.timezone).date_naive();
+        let today = reporter_core::schedule::business_date(now, settings.timezone);
         let done = *self.done_on.lock().unwrap_or_else(|e| e.into_inner()) == Some(today);
         if done
             || self

@@ -327,17 +327,14 @@ fn a_second_pruner_waits_for_nobody_and_two_at_once_delete_each_row_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn finished_jobs_leave_redis_and_waiting_ones_stay() {
     use apalis::prelude::*;
-    use reporter_core::jobs::{JobQueues, ReportRange};
+    use reporter_core::jobs::{Job, JobQueues, ReportRange};
     let mut conn = reporter_core::redis_conn::connect(&test_support::redis_url())
         .await
         .unwrap();
     let prefix = test_support::unique_prefix();
     let queues = JobQueues::new(conn.clone(), &prefix, 1);
     for id in 1..=3 {
-        queues
-            .push_report_range(ReportRange::new(id), Duration::ZERO)
-            .await
-            .unwrap();
+        queues.push(ReportRange::new(id)).await.unwrap();
     }
     async fn done(_job: ReportRange) -> Result<(), BoxDynError> {
         Ok(())
@@ -368,7 +365,7 @@ async fn finished_jobs_leave_redis_and_waiting_ones_stay() {
     running.abort();
     // A job still waiting must survive any prune.
     queues
-        .push_report_range(ReportRange::new(4), Duration::from_secs(3600))
+        .push_after(ReportRange::new(4), Duration::from_secs(3600))
         .await
         .unwrap();
 

@@ -1,25 +1,10 @@
-// The diesel view of the tables in `migrations/`, kept by hand in step with
-// them: `schema_rs_matches_the_migrated_database` (crates/ctl/tests/migrate.rs)
-// compares every table and column here with a freshly migrated database.
-
-diesel::table! {
-    users (id) {
-        id -> Int8,
-        email -> Text,
-        password_hash -> Text,
-        role -> Text,
-        monthly_orders_estimate -> Int4,
-        portal_email -> Nullable<Text>,
-        portal_password_enc -> Nullable<Bytea>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
+// @generated automatically by Diesel CLI.
 
 diesel::table! {
     api_tokens (id) {
         id -> Int8,
         user_id -> Int8,
+        /// SHA-256 of the token; the token itself is shown once and never stored
         token_hash -> Bytea,
         name -> Text,
         created_at -> Timestamptz,
@@ -29,97 +14,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    reporter_slot_config (id) {
-        id -> Int4,
-        max_active_selenium -> Int4,
-        estimated_pending_factor -> Float8,
-        range_size -> Int4,
-        updated_at -> Timestamptz,
-        slot_capacity -> Int4,
-        reporter_hour_start -> Int4,
-        reporter_hour_end -> Int4,
-    }
-}
-
-diesel::table! {
-    reporter_hour_slots (id) {
-        id -> Int4,
-        hour -> Int4,
-        max_users -> Int4,
-        capacity_points -> Int4,
-    }
-}
-
-diesel::table! {
-    reporter_reservations (id) {
-        id -> Int8,
-        user_id -> Int8,
-        slot_id -> Int4,
-        monthly_orders_estimate -> Int4,
-        estimated_pending_orders -> Int4,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-        calculated_weight -> Int4,
-        slot_assigned_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    reporter_runs (id) {
-        id -> Int8,
-        slot_id -> Int4,
-        scheduled_at -> Timestamptz,
-        started_at -> Nullable<Timestamptz>,
-        finished_at -> Nullable<Timestamptz>,
-        status -> Text,
-        created_at -> Timestamptz,
-        business_date -> Nullable<Date>,
-        origin -> Text,
-        late_start -> Bool,
-    }
-}
-
-diesel::table! {
-    reporter_run_users (id) {
-        id -> Int8,
-        run_id -> Int8,
-        user_id -> Int8,
-        download_compare_status -> Text,
-        total_pending_orders -> Int4,
-        total_ranges -> Int4,
-        ranges_completed -> Int4,
-        progress_message -> Text,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-        weight -> Int4,
-        download_attempts -> Int4,
-        error -> Nullable<Text>,
-        finished_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    reporter_ranges (id) {
-        id -> Int8,
-        run_user_id -> Int8,
-        range_start -> Int4,
-        range_end -> Int4,
-        status -> Text,
-        locked_by -> Nullable<Text>,
-        locked_at -> Nullable<Timestamptz>,
-        completed_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-        fence -> Nullable<Int8>,
-        attempts -> Int4,
-        error -> Nullable<Text>,
-        orders_reported -> Int4,
-        available_at -> Nullable<Timestamptz>,
-        failures -> Int4,
-        last_chance_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
+    /// One downloaded orders export of a customer's portal account
     reporter_export_batches (id) {
         id -> Int8,
         user_id -> Int8,
@@ -127,11 +22,13 @@ diesel::table! {
         business_date -> Date,
         row_count -> Int4,
         exported_at -> Timestamptz,
+        /// false for an export taken by a backfill of a past day: it shows a later day than its business date, so later compares skip it
         baseline -> Bool,
     }
 }
 
 diesel::table! {
+    /// Snapshot of one order as the export showed it
     reporter_export_rows (batch_id, order_id) {
         batch_id -> Int8,
         order_id -> Int8,
@@ -146,18 +43,19 @@ diesel::table! {
 }
 
 diesel::table! {
-    reporter_stuck_orders (run_user_id, position) {
-        run_user_id -> Int8,
-        position -> Int4,
-        order_id -> Int8,
-        status -> Text,
-        carrier -> Text,
-        tracking_number -> Text,
-        order_date -> Text,
+    reporter_hour_slots (id) {
+        id -> Int4,
+        /// Wall-clock hour (0-23) in REPORTER_TIMEZONE
+        hour -> Int4,
+        /// Legacy per-slot user limit, kept for old clients; capacity_points rules now
+        max_users -> Int4,
+        /// Sum of reservation weights this hour accepts
+        capacity_points -> Int4,
     }
 }
 
 diesel::table! {
+    /// Ledger of filed reports: an order is reported at most once per business day
     reporter_order_reports (id) {
         id -> Int8,
         user_id -> Int8,
@@ -175,6 +73,101 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Finished prunes: time, who, rows deleted per table (retention policy, docs/configuration.md)
+    reporter_prune_runs (id) {
+        id -> Int8,
+        started_at -> Timestamptz,
+        finished_at -> Timestamptz,
+        by -> Text,
+        tables -> Jsonb,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reporter_ranges (id) {
+        id -> Int8,
+        run_user_id -> Int8,
+        /// 1-based position in the run-user's ordered stuck-order list, inclusive
+        range_start -> Int4,
+        /// 1-based position, inclusive
+        range_end -> Int4,
+        status -> Text,
+        locked_by -> Nullable<Text>,
+        locked_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        /// Fencing token of the Redis range lock that owns the row; writes by older holders are refused
+        fence -> Nullable<Int8>,
+        attempts -> Int4,
+        error -> Nullable<Text>,
+        orders_reported -> Int4,
+        /// A retried range is not taken again before this time
+        available_at -> Nullable<Timestamptz>,
+        /// Consecutive failed attempts without a single order reported; the range fails for good at the retry budget
+        failures -> Int4,
+        /// When the range was given its one extra attempt after its retry budget was spent (NULL: not yet)
+        last_chance_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reporter_reservations (id) {
+        id -> Int8,
+        user_id -> Int8,
+        slot_id -> Int4,
+        monthly_orders_estimate -> Int4,
+        estimated_pending_orders -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        /// 1 (<=2000 orders/month), 2 (<=5000), 3 (more)
+        calculated_weight -> Int4,
+        /// When the reservation got its current hour: scheduled runs of instants before this do not include it
+        slot_assigned_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reporter_run_users (id) {
+        id -> Int8,
+        run_id -> Int8,
+        user_id -> Int8,
+        download_compare_status -> Text,
+        total_pending_orders -> Int4,
+        total_ranges -> Int4,
+        ranges_completed -> Int4,
+        /// Friendly Spanish progress text shown to the customer
+        progress_message -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        /// Reservation weight at run time; heavier customers' ranges go first
+        weight -> Int4,
+        download_attempts -> Int4,
+        error -> Nullable<Text>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reporter_runs (id) {
+        id -> Int8,
+        slot_id -> Int4,
+        scheduled_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        status -> Text,
+        created_at -> Timestamptz,
+        /// Date of scheduled_at in REPORTER_TIMEZONE: the day D of the compare
+        business_date -> Nullable<Date>,
+        /// schedule (the reconciler), manual (trigger-slot) or backfill (reporterctl backfill)
+        origin -> Text,
+        /// Enqueued by the schedule more than the grace period after its hour began (caught up or backfilled)
+        late_start -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Slot hours with reservations that fell out of the catch-up window without a run; one row each
     reporter_schedule_missed_hours (id) {
         id -> Int8,
         scheduled_at -> Timestamptz,
@@ -187,6 +180,7 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// A slot hour (or every hour when hour is NULL) is paused for instants in [paused_from, least(paused_until, resumed_at)): neither run nor counted missed
     reporter_schedule_pauses (id) {
         id -> Int8,
         hour -> Nullable<Int4>,
@@ -200,6 +194,7 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The last successful reconcile of any beat (health and console read it)
     reporter_schedule_state (id) {
         id -> Int4,
         last_reconcile_at -> Nullable<Timestamptz>,
@@ -210,44 +205,80 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Finished prunes: time, who, rows deleted per table (retention policy, docs/configuration.md)
-    reporter_prune_runs (id) {
+    /// Single row (id = 1) of slot-system settings
+    reporter_slot_config (id) {
+        id -> Int4,
+        max_active_selenium -> Int4,
+        estimated_pending_factor -> Float8,
+        range_size -> Int4,
+        updated_at -> Timestamptz,
+        slot_capacity -> Int4,
+        reporter_hour_start -> Int4,
+        /// Exclusive: hours in [start, end) are reservable
+        reporter_hour_end -> Int4,
+    }
+}
+
+diesel::table! {
+    reporter_stuck_orders (run_user_id, position) {
+        run_user_id -> Int8,
+        /// 1-based position; ranges cover [range_start, range_end] of it
+        position -> Int4,
+        order_id -> Int8,
+        status -> Text,
+        carrier -> Text,
+        tracking_number -> Text,
+        order_date -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
         id -> Int8,
-        started_at -> Timestamptz,
-        finished_at -> Timestamptz,
-        by -> Text,
-        tables -> Jsonb,
-        error -> Nullable<Text>,
+        /// Login email, stored lower-case
+        email -> Text,
+        /// Argon2id PHC string
+        password_hash -> Text,
+        role -> Text,
+        monthly_orders_estimate -> Int4,
+        portal_email -> Nullable<Text>,
+        /// Supplier portal password: version byte, 12-byte nonce, AES-256-GCM ciphertext
+        portal_password_enc -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
 diesel::joinable!(api_tokens -> users (user_id));
-diesel::joinable!(reporter_reservations -> users (user_id));
-diesel::joinable!(reporter_reservations -> reporter_hour_slots (slot_id));
-diesel::joinable!(reporter_runs -> reporter_hour_slots (slot_id));
-diesel::joinable!(reporter_run_users -> reporter_runs (run_id));
-diesel::joinable!(reporter_run_users -> users (user_id));
-diesel::joinable!(reporter_ranges -> reporter_run_users (run_user_id));
+diesel::joinable!(reporter_export_batches -> reporter_run_users (run_user_id));
 diesel::joinable!(reporter_export_batches -> users (user_id));
 diesel::joinable!(reporter_export_rows -> reporter_export_batches (batch_id));
-diesel::joinable!(reporter_stuck_orders -> reporter_run_users (run_user_id));
+diesel::joinable!(reporter_order_reports -> reporter_ranges (range_id));
+diesel::joinable!(reporter_order_reports -> reporter_run_users (run_user_id));
 diesel::joinable!(reporter_order_reports -> users (user_id));
+diesel::joinable!(reporter_ranges -> reporter_run_users (run_user_id));
+diesel::joinable!(reporter_reservations -> reporter_hour_slots (slot_id));
+diesel::joinable!(reporter_reservations -> users (user_id));
+diesel::joinable!(reporter_run_users -> reporter_runs (run_id));
+diesel::joinable!(reporter_run_users -> users (user_id));
+diesel::joinable!(reporter_runs -> reporter_hour_slots (slot_id));
+diesel::joinable!(reporter_stuck_orders -> reporter_run_users (run_user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users,
     api_tokens,
-    reporter_slot_config,
-    reporter_hour_slots,
-    reporter_reservations,
-    reporter_runs,
-    reporter_run_users,
-    reporter_ranges,
     reporter_export_batches,
     reporter_export_rows,
-    reporter_stuck_orders,
+    reporter_hour_slots,
     reporter_order_reports,
+    reporter_prune_runs,
+    reporter_ranges,
+    reporter_reservations,
+    reporter_run_users,
+    reporter_runs,
     reporter_schedule_missed_hours,
     reporter_schedule_pauses,
     reporter_schedule_state,
-    reporter_prune_runs,
+    reporter_slot_config,
+    reporter_stuck_orders,
+    users,
 );

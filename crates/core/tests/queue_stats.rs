@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::*;
-use reporter_core::jobs::{self, JobQueues, ReportRange};
+use reporter_core::jobs::{self, Job, JobQueues, ReportRange};
 use tokio::sync::Notify;
 
 struct Gate {
@@ -45,14 +45,8 @@ async fn a_job_held_by_a_worker_is_in_flight_until_it_finishes() {
     let conn = common::connect().await;
     let prefix = common::unique_prefix();
     let queues = JobQueues::new(conn.clone(), &prefix, 1);
-    queues
-        .push_report_range(ReportRange::new(1), Duration::ZERO)
-        .await
-        .unwrap();
-    queues
-        .push_report_range(ReportRange::new(2), Duration::ZERO)
-        .await
-        .unwrap();
+    queues.push(ReportRange::new(1)).await.unwrap();
+    queues.push(ReportRange::new(2)).await.unwrap();
     let mut c = conn.clone();
     let before = stats_of(&mut c, &prefix, ReportRange::KIND).await;
     assert_eq!(

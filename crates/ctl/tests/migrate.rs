@@ -137,54 +137,51 @@ fn a_missing_required_variable_stops_with_one_line_naming_it() {
     assert!(err.contains("DATABASE_URL"), "{err}");
 }
 
+/// `crates/core/src/schema.rs` is exactly what `diesel print-schema` (with
+/// the root `diesel.toml`) prints for a freshly migrated database: types,
+/// nullability, joins and the migrations' `COMMENT ON` texts. Regenerate
+/// it with the command in `diesel.toml`'s header.
 #[test]
-fn schema_rs_matches_the_migrated_database() {
+fn schema_rs_is_what_diesel_prints() {
     let db = EmptyDb::new();
     let mut c = PgConnection::establish(&db.url).unwrap();
     reporter_core::db::run_migrations_locked(&mut c).unwrap();
-    #[derive(diesel::QueryableByName)]
-    struct Col {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        table_name: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        column_name: String,
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let diesel = std::env::var("DIESEL_CLI").unwrap_or_else(|_| "diesel".into());
+    let out = Command::new(&diesel)
+        .args(["print-schema", "--database-url", &db.url, "--config-file"])
+        .arg(format!("{root}/diesel.toml"))
+        .current_dir(root)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{diesel} print-schema` ({e}): install diesel_cli \
+                 (`cargo install diesel_cli --version ^2.3 --no-default-features \
+                 --features postgres`; scripts/test.sh does) or set DIESEL_CLI"
+            )
+        });
+    assert!(out.status.success(), "diesel print-schema: {}", text(&out));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let checked_in = include_str!("../../core/src/schema.rs");
+    if printed != checked_in {
+        let first = printed
+            .lines()
+            .zip(checked_in.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(printed.lines().count().min(checked_in.lines().count()));
+        panic!(
+            "crates/core/src/schema.rs is out of step with migrations/ (first difference at \
+             line {}): regenerate it with `diesel print-schema` (see diesel.toml)\n\
+             --- printed ---\n{}",
+            first + 1,
+            printed
+                .lines()
+                .skip(first.saturating_sub(3))
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
-    let cols: Vec<Col> = diesel::sql_query(
-        "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns
-          WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_%' ORDER BY table_name, ordinal_position",
-    )
-    .load(&mut c)
-    .unwrap();
-    let mut in_db: Vec<(String, String)> = cols
-        .into_iter()
-        .map(|c| (c.table_name, c.column_name))
-        .collect();
-    in_db.sort();
-    let mut in_code = parse_schema_rs();
-    in_code.sort();
-    assert_eq!(
-        in_code, in_db,
-        "crates/core/src/schema.rs is out of step with migrations/"
-    );
-}
-
-/// (table, column) pairs declared by `diesel::table!` blocks.
-fn parse_schema_rs() -> Vec<(String, String)> {
-    let src = include_str!("../../core/src/schema.rs");
-    let mut out = Vec::new();
-    let mut table: Option<String> = None;
-    for line in src.lines().map(str::trim) {
-        if let Some(rest) = line.strip_suffix('{').map(str::trim) {
-            if let Some((name, _)) = rest.split_once(" (") {
-                table = Some(name.trim().to_string());
-            }
-        } else if line.starts_with('}') {
-            table = None;
-        } else if let (Some(t), Some((col, _))) = (&table, line.split_once(" ->")) {
-            out.push((t.clone(), col.trim().to_string()));
-        }
-    }
-    out
 }
 
 fn migration_count() -> usize {

@@ -126,9 +126,7 @@ async fn run_day(s: &Setup, date: NaiveDate, day: i64) -> (Duration, Duration) {
     let q = JobQueues::new(s.redis.clone(), &s.prefix, 1);
     let pushed = Utc::now();
     let t0 = Instant::now();
-    q.push_process_slot(ProcessSlot::new(slot_instant(date)))
-        .await
-        .unwrap();
+    q.push(ProcessSlot::new(slot_instant(date))).await.unwrap();
     let mut c = s.db.connect();
     use reporter_core::schema::reporter_runs as r;
     loop {

@@ -52,7 +52,7 @@ pub async fn day_runs(
 ) -> Result<HttpResponse, ApiError> {
     let tz = state.settings.timezone;
     let now = Utc::now();
-    let today = now.with_timezone(&tz).date_naive();
+    let today = reporter_core::schedule::business_date(now, tz);
     let date = crate::input::admin_date(q.date.unwrap_or(today), today)?;
     let bound = |d: NaiveDate| -> Result<DateTime<Utc>, ApiError> {
         let midnight = d

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use reporter_core::domain::{DownloadStatus, RunUserResult};
 use reporter_core::models::dashboard::{self, ReportCounts, ReportFilter, ReportPage};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,8 +16,7 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LastRun {
     pub run: RunOut,
-    /// `pending`, `running`, `completed` or `failed`.
-    pub download_compare_status: String,
+    pub download_compare_status: DownloadStatus,
     pub download_attempts: i32,
     /// Stuck orders the comparison found for this customer.
     pub total_pending_orders: i32,
@@ -28,8 +28,9 @@ pub struct LastRun {
     pub error: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// `waiting`, `running`, `completed`, `completed_with_failures` or `failed`.
-    pub result: String,
+    /// What the customer's part came to; `completed_with_failures` when a
+    /// range failed for good.
+    pub result: RunUserResult,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,43 +42,26 @@ pub struct Summary {
     pub last_run: Option<LastRun>,
 }
 
-fn result_of(p: &dashboard::Participation) -> &'static str {
-    let u = &p.run_user;
-    if u.download_compare_status == "failed" {
-        "failed"
-    } else if u.finished_at.is_some()
-        || (u.download_compare_status == "completed" && u.total_ranges == 0)
-    {
-        if p.orders_reported < i64::from(u.total_pending_orders) {
-            "completed_with_failures"
-        } else {
-            "completed"
-        }
-    } else if u.download_compare_status == "pending" && p.run.started_at.is_none() {
-        "waiting"
-    } else {
-        "running"
-    }
-}
-
 /// The caller's report counts and their latest run, for the dashboard.
 #[utoipa::path(get, path = "/api/reporter/summary/", tag = "reporter",
     responses((status = 200, body = Summary), (status = 401, body = ErrorBody)), security(("token" = [])))]
 pub async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let uid = auth.user_id;
-    let today = Utc::now()
-        .with_timezone(&state.settings.timezone)
-        .date_naive();
-    let (reports, last) = state
-        .db(move |c| {
-            Ok((
-                dashboard::report_counts(c, uid, today)?,
-                dashboard::latest_participation(c, uid)?,
-            ))
-        })
+    let today = reporter_core::schedule::business_date(Utc::now(), state.settings.timezone);
+    let now = std::time::Instant::now();
+    let known = state.earlier_reports.get(uid, today, now);
+    let dashboard::Summary {
+        reports,
+        last,
+        earlier,
+    } = state
+        .db(move |c| Ok(dashboard::summary(c, uid, today, known)?))
         .await?;
+    if known.is_none() {
+        state.earlier_reports.put(uid, today, now, earlier);
+    }
     let last_run = last.map(|p| {
-        let result = result_of(&p).to_string();
+        let result = p.result();
         let u = p.run_user;
         LastRun {
             run: run_out(p.run, p.hour, state.settings.timezone),

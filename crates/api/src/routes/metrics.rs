@@ -3,6 +3,7 @@
 //! schedule, dependencies): the fleet-wide numbers the alert rules of
 //! deploy/prometheus/ read (docs/monitoring.md).
 
+use reporter_core::domain::RunStatus;
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
@@ -112,16 +113,16 @@ async fn refresh_db_gauges(state: &AppState) {
             Ok(reporter_runs::table
                 .group_by(reporter_runs::status)
                 .select((reporter_runs::status, diesel::dsl::count_star()))
-                .load::<(String, i64)>(c)?)
+                .load::<(RunStatus, i64)>(c)?)
         })
         .await;
     if let Ok(counts) = counts {
-        for status in ["pending", "running", "completed", "failed"] {
+        for status in RunStatus::ALL {
             let n = counts
                 .iter()
                 .find(|(s, _)| s == status)
                 .map_or(0, |(_, n)| *n);
-            gauge!("reporter_runs", "status" => status).set(n as f64);
+            gauge!("reporter_runs", "status" => status.as_str()).set(n as f64);
         }
     }
     let now = chrono::Utc::now();

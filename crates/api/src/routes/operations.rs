@@ -1,8 +1,6 @@
 //! The operators' levers and gauges: trigger a slot, retry a failed range,
 //! queue depths, browser semaphore holders and the live worker fleet.
 
-use std::time::Duration;
-
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use reporter_core::browser_semaphore::{BrowserSemaphore, LeaseInfo};
@@ -62,7 +60,7 @@ pub async fn trigger_slot(
     })?;
     let queues = JobQueues::new(redis(&state).await?, &state.settings.redis_prefix, 1);
     queues
-        .push_process_slot(ProcessSlot::new(at))
+        .push(ProcessSlot::new(at))
         .await
         .map_err(ApiError::unavailable)?;
     tracing::info!(user.id = admin.0.user_id, scheduled_at = %at, "slot triggered by an operator");
@@ -89,7 +87,7 @@ pub async fn retry_range(
         })?;
     let queues = JobQueues::new(redis(&state).await?, &state.settings.redis_prefix, 1);
     queues
-        .push_report_range(ReportRange::new(id), Duration::ZERO)
+        .push(ReportRange::new(id))
         .await
         .map_err(ApiError::unavailable)?;
     tracing::info!(

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use reporter_core::domain::hour_label;
-use reporter_core::models::run::{self, Run, RunUser};
+use reporter_core::domain::{hour_label, DownloadStatus, RunStatus, RunUserResult};
+use reporter_core::models::run::{self, Run, UserPart};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -18,8 +18,7 @@ pub struct RunOut {
     pub scheduled_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// `pending`, `running`, `completed` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     /// `schedule` (the hourly schedule), `manual` (an operator's trigger)
     /// or `backfill` (an operator ran a missed hour later).
     pub origin: String,
@@ -89,20 +88,26 @@ pub async fn list(
 pub struct UserProgress {
     pub user_id: i64,
     pub email: String,
-    pub download_compare_status: String,
+    pub download_compare_status: DownloadStatus,
     pub total_pending_orders: i32,
     pub total_ranges: i32,
     pub ranges_completed: i32,
     /// Friendly Spanish message written by the workers.
     pub progress_message: String,
     pub updated_at: DateTime<Utc>,
+    /// What this customer's part came to; `completed_with_failures` when a
+    /// range failed for good.
+    pub result: RunUserResult,
 }
 
 impl UserProgress {
-    fn new(u: RunUser, email: String) -> Self {
+    fn new(run: &Run, part: UserPart) -> Self {
+        let result = run::result_of(run, &part.run_user, part.failed_ranges);
+        let u = part.run_user;
         UserProgress {
             user_id: u.user_id,
-            email,
+            email: part.email,
+            result,
             download_compare_status: u.download_compare_status,
             total_pending_orders: u.total_pending_orders,
             total_ranges: u.total_ranges,
@@ -136,7 +141,10 @@ pub async fn progress(
             let Some(r) = run::find(c, run_id)? else {
                 return Ok(None);
             };
-            let users = run::progress(c, run_id, only)?;
+            let users: Vec<UserProgress> = run::progress(c, run_id, only)?
+                .into_iter()
+                .map(|part| UserProgress::new(&r, part))
+                .collect();
             let hour = reporter_core::models::slot::find(c, r.slot_id)?
                 .map(|s| s.hour)
                 .unwrap_or_default();
@@ -148,9 +156,5 @@ pub async fn progress(
     if only.is_some() && users.is_empty() {
         return Err(not_found());
     }
-    let users = users
-        .into_iter()
-        .map(|(u, e)| UserProgress::new(u, e))
-        .collect();
     Ok(HttpResponse::Ok().json(RunProgress { run, users }))
 }

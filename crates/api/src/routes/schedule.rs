@@ -196,9 +196,7 @@ pub async fn backfill(
     body: web::Json<BackfillIn>,
 ) -> Result<HttpResponse, ApiError> {
     let BackfillIn { date, hour: h } = body.into_inner();
-    let today = Utc::now()
-        .with_timezone(&state.settings.timezone)
-        .date_naive();
+    let today = reporter_core::schedule::business_date(Utc::now(), state.settings.timezone);
     // A future day is refused below as `not_in_the_past`.
     crate::input::admin_date(date, today)?;
     let h = hour(h)?

@@ -79,12 +79,32 @@ fn seed_run(app: &TestApp, hour: i32, user_id: i64, stuck: i32, reported: i64) -
 async fn summary_counts_reports_and_shows_the_latest_run() {
     let app = TestApp::spawn().await;
     let ana = app.create_user("ana@example.com", 1000, false);
+    // Reports of earlier days count in the windows they fall in (the API
+    // keeps earlier days' counts for a few minutes: written before the
+    // first read, like the settled days they stand for).
+    let tz: chrono_tz::Tz = "America/Bogota".parse().unwrap();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let mut c = app.conn();
+    for (order, days_ago) in [(9001, 3), (9002, 8), (9003, 29), (9004, 30), (9005, 45)] {
+        diesel::insert_into(reporter_order_reports::table)
+            .values((
+                reporter_order_reports::user_id.eq(ana.id),
+                reporter_order_reports::order_id.eq(order),
+                reporter_order_reports::business_date.eq(today - Duration::days(days_ago)),
+                reporter_order_reports::ticket.eq("T-old"),
+                reporter_order_reports::outcome.eq("reported"),
+            ))
+            .execute(&mut c)
+            .unwrap();
+    }
 
     let (s, empty) = app
         .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
         .await;
     assert_eq!(s, 200, "{empty}");
     assert_eq!(empty["reports"]["today"], 0);
+    assert_eq!(empty["reports"]["last_7_days"], 1);
+    assert_eq!(empty["reports"]["last_30_days"], 3);
     assert!(empty["last_run"].is_null());
 
     seed_run(&app, 9, ana.id, 12, 5);
@@ -93,14 +113,71 @@ async fn summary_counts_reports_and_shows_the_latest_run() {
         .await;
     assert_eq!(s, 200, "{sum}");
     assert_eq!(sum["reports"]["today"], 5);
-    assert_eq!(sum["reports"]["last_7_days"], 5);
-    assert_eq!(sum["reports"]["last_30_days"], 5);
+    assert_eq!(sum["reports"]["last_7_days"], 6);
+    assert_eq!(sum["reports"]["last_30_days"], 8);
     let last = &sum["last_run"];
     assert_eq!(last["run"]["hour_label"], "09:00");
     assert_eq!(last["total_pending_orders"], 12);
     assert_eq!(last["orders_reported"], 5);
     assert_eq!(last["result"], "running");
     assert_eq!(last["progress_message"], "Reportando órdenes…");
+
+    // The newest run wins; other customers' runs and reports never show.
+    let later = seed_run(&app, 11, ana.id, 4, 0);
+    let bob = app.create_user("bob@example.com", 1000, false);
+    seed_run(&app, 15, bob.id, 9, 9);
+    let (s, sum) = app
+        .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
+        .await;
+    assert_eq!(s, 200, "{sum}");
+    assert_eq!(sum["reports"]["today"], 5);
+    assert_eq!(sum["reports"]["last_7_days"], 6);
+    assert_eq!(sum["reports"]["last_30_days"], 8);
+    let last = &sum["last_run"];
+    assert_eq!(last["run"]["id"], later.run_id);
+    assert_eq!(last["run"]["hour_label"], "11:00");
+    assert_eq!(last["total_pending_orders"], 4);
+    assert_eq!(last["orders_reported"], 0);
+    assert_eq!(last["download_compare_status"], "completed");
+    assert_eq!(last["run"]["status"], "running");
+
+    // One definition of the result (core's domain::RunUserResult): ended
+    // with fewer filed than stuck is not a failure (the portal may have
+    // moved them); a range that failed for good is.
+    diesel::update(reporter_run_users::table.find(later.run_user_id))
+        .set(reporter_run_users::finished_at.eq(Some(Utc::now())))
+        .execute(&mut c)
+        .unwrap();
+    let result = || async {
+        let (_, sum) = app
+            .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
+            .await;
+        sum["last_run"]["result"].clone()
+    };
+    assert_eq!(result().await, "completed");
+    diesel::insert_into(reporter_ranges::table)
+        .values((
+            reporter_ranges::run_user_id.eq(later.run_user_id),
+            reporter_ranges::range_start.eq(1),
+            reporter_ranges::range_end.eq(4),
+            reporter_ranges::status.eq("failed"),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    assert_eq!(result().await, "completed_with_failures");
+    let (s, progress) = app
+        .call(
+            Method::GET,
+            &format!("/api/reporter/runs/{}/progress/", later.run_id),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{progress}");
+    assert_eq!(
+        progress["users"][0]["result"], "completed_with_failures",
+        "the run's progress uses the same definition"
+    );
 }
 
 #[tokio::test]

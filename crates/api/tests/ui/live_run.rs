@@ -158,10 +158,7 @@ async fn customers_watch_a_real_run_live_and_operators_see_it_in_the_console() {
         .unwrap();
     let queues = JobQueues::new(redis, &ui.prefix, 1);
     let day1 = slot_time(&ui, yesterday);
-    queues
-        .push_process_slot(ProcessSlot::new(day1))
-        .await
-        .unwrap();
+    queues.push(ProcessSlot::new(day1)).await.unwrap();
     assert_eq!(wait_run_finished(&ui, day1).await, "completed");
     // A day passes at the portal; its pages get slower so a run lasts long
     // enough to be watched.

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
+use crate::domain::RunStatus;
 use crate::prepared::prepared;
 
 /// One run of a day, with the numbers an operator scans for.
@@ -16,7 +17,7 @@ pub struct RunSummary {
     #[diesel(sql_type = Integer)]
     pub hour: i32,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: RunStatus,
     #[diesel(sql_type = Timestamptz)]
     pub scheduled_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -203,7 +204,7 @@ mod tests {
         RunSummary {
             id: 1,
             hour: 10,
-            status: "running".into(),
+            status: RunStatus::Running,
             scheduled_at: at,
             started_at: Some(at + chrono::Duration::seconds(2)),
             finished_at: finished,

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::domain::{DownloadStatus, RangeStatus, RunStatus, RunUserFacts, RunUserResult};
 use crate::schema::{reporter_hour_slots, reporter_run_users, reporter_runs, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
@@ -12,7 +13,7 @@ pub struct Run {
     pub scheduled_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: RunStatus,
     pub created_at: DateTime<Utc>,
     pub business_date: Option<chrono::NaiveDate>,
     /// `schedule`, `manual` or `backfill`.
@@ -27,7 +28,7 @@ pub struct RunUser {
     pub id: i64,
     pub run_id: i64,
     pub user_id: i64,
-    pub download_compare_status: String,
+    pub download_compare_status: DownloadStatus,
     pub total_pending_orders: i32,
     pub total_ranges: i32,
     pub ranges_completed: i32,
@@ -75,11 +76,35 @@ pub fn list_recent(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(Run,
 }
 
 /// The run's per-user progress with emails; `only_user` limits it to one user.
+/// A customer's part in a run, with what it came to.
+#[derive(Debug, Clone)]
+pub struct UserPart {
+    pub run_user: RunUser,
+    pub email: String,
+    /// Its ranges that failed for good.
+    pub failed_ranges: i64,
+}
+
+/// What a customer's part in `run` came to: the one definition
+/// ([`RunUserResult::of`]) fed from the stored rows.
+pub fn result_of(run: &Run, u: &RunUser, failed_ranges: i64) -> RunUserResult {
+    RunUserResult::of(RunUserFacts {
+        download: u.download_compare_status,
+        finished: u.finished_at.is_some(),
+        total_ranges: u.total_ranges,
+        failed_ranges,
+        run_started: run.started_at.is_some(),
+    })
+}
+
+/// Every customer's part in a run (or only `only_user`'s), in the order
+/// they were added.
 pub fn progress(
     conn: &mut PgConnection,
     run_id: i64,
     only_user: Option<i64>,
-) -> QueryResult<Vec<(RunUser, String)>> {
+) -> QueryResult<Vec<UserPart>> {
+    use crate::schema::reporter_ranges as ranges;
     let mut q = reporter_run_users::table
         .inner_join(users::table)
         .filter(reporter_run_users::run_id.eq(run_id))
@@ -87,7 +112,25 @@ pub fn progress(
     if let Some(u) = only_user {
         q = q.filter(reporter_run_users::user_id.eq(u));
     }
-    q.order(reporter_run_users::id)
+    let parts: Vec<(RunUser, String)> = q
+        .order(reporter_run_users::id)
         .select((RunUser::as_select(), users::email))
-        .load(conn)
+        .load(conn)?;
+    let failed: std::collections::HashMap<i64, i64> = ranges::table
+        .inner_join(reporter_run_users::table)
+        .filter(reporter_run_users::run_id.eq(run_id))
+        .filter(ranges::status.eq(RangeStatus::Failed.as_str()))
+        .group_by(ranges::run_user_id)
+        .select((ranges::run_user_id, diesel::dsl::count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(parts
+        .into_iter()
+        .map(|(run_user, email)| UserPart {
+            failed_ranges: failed.get(&run_user.id).copied().unwrap_or(0),
+            run_user,
+            email,
+        })
+        .collect())
 }

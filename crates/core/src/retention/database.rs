@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Jsonb, Nullable, Text, Timestamptz};
-use serde::Serialize;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Timestamptz};
 
 use super::{Cutoffs, Policy, PruneReport};
 
@@ -333,6 +332,9 @@ impl Pruner<'_> {
                 "SELECT ru.id FROM reporter_run_users ru JOIN reporter_runs r ON r.id = ru.run_id
                   WHERE ru.id > $2 AND ru.id <= $2 + $3
                     AND r.finished_at IS NOT NULL
+                    -- Runs from before migration 000005 have no business date;
+                    -- their UTC date is at most a day off the local one, on a
+                    -- 90-day cutoff.
                     AND COALESCE(r.business_date, (r.scheduled_at AT TIME ZONE 'UTC')::date) < $1
                     AND EXISTS (SELECT 1 FROM reporter_stuck_orders s WHERE s.run_user_id = ru.id)
                   ORDER BY ru.id",
@@ -389,77 +391,4 @@ impl Pruner<'_> {
             }
         }
     }
-}
-
-/// The newest recorded prune, for the console and `reporterctl prune`.
-#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
-pub struct LastPrune {
-    #[diesel(sql_type = Timestamptz)]
-    pub started_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    pub finished_at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
-    pub by: String,
-    /// Rows deleted per table.
-    #[diesel(sql_type = Jsonb)]
-    #[schema(value_type = Object)]
-    pub tables: serde_json::Value,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub error: Option<String>,
-}
-
-/// Records a finished prune (not dry runs): when, by whom, what.
-pub fn record_prune(
-    conn: &mut PgConnection,
-    started_at: DateTime<Utc>,
-    by: &str,
-    report: &PruneReport,
-    error: Option<&str>,
-) -> Result<(), PruneError> {
-    diesel::sql_query(
-        "INSERT INTO reporter_prune_runs (started_at, finished_at, by, tables, error)
-         VALUES ($1, now(), $2, $3, $4)",
-    )
-    .bind::<Timestamptz, _>(started_at)
-    .bind::<Text, _>(by)
-    .bind::<Jsonb, _>(serde_json::to_value(&report.tables).unwrap_or_default())
-    .bind::<Nullable<Text>, _>(error)
-    .execute(conn)?;
-    Ok(())
-}
-
-pub fn last_prune(conn: &mut PgConnection) -> QueryResult<Option<LastPrune>> {
-    diesel::sql_query(
-        "SELECT started_at, finished_at, by, tables, error FROM reporter_prune_runs
-          ORDER BY id DESC LIMIT 1",
-    )
-    .get_result(conn)
-    .optional()
-}
-
-/// Whether a prune finished since `instant` (beat prunes once a day, and a
-/// second beat or a restart must not prune again).
-pub fn pruned_since(conn: &mut PgConnection, instant: DateTime<Utc>) -> Result<bool, PruneError> {
-    let c: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM reporter_prune_runs WHERE started_at >= $1 AND error IS NULL",
-    )
-    .bind::<Timestamptz, _>(instant)
-    .get_result(conn)?;
-    Ok(c.n > 0)
-}
-
-#[derive(QueryableByName)]
-struct LastSuccess {
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    at: Option<DateTime<Utc>>,
-}
-
-/// When the newest prune without error finished (for the
-/// `reporter_prune_last_success_timestamp_seconds` gauge and its alert).
-pub fn last_success_at(conn: &mut PgConnection) -> QueryResult<Option<DateTime<Utc>>> {
-    Ok(diesel::sql_query(
-        "SELECT max(finished_at) AS at FROM reporter_prune_runs WHERE error IS NULL",
-    )
-    .get_result::<LastSuccess>(conn)?
-    .at)
 }

@@ -16,6 +16,7 @@
 //! - reports younger than the ledger's retention (the customers' evidence).
 
 mod database;
+mod prune_log;
 mod redis_jobs;
 
 use std::collections::BTreeMap;
@@ -23,10 +24,8 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
-pub use database::{
-    last_prune, last_success_at, prune_database, prune_tables, pruned_since, record_prune,
-    try_lock, unlock, LastPrune, PruneError, PRUNE_LOCK_KEY,
-};
+pub use database::{prune_database, prune_tables, try_lock, unlock, PruneError, PRUNE_LOCK_KEY};
+pub use prune_log::{last_prune, last_success_at, pruned_since, record_prune, LastPrune};
 pub use redis_jobs::prune_finished_jobs;
 
 use crate::config::Settings;

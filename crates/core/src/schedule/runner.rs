@@ -133,7 +133,7 @@ impl Scheduler {
                 now,
             );
             let pushed = match queues {
-                Some(q) => q.push_process_slot(job).await.map_err(|e| e.to_string()),
+                Some(q) => q.push(job).await.map_err(|e| e.to_string()),
                 None => Err("Redis is not reachable".to_string()),
             };
             match pushed {
@@ -193,7 +193,7 @@ impl Scheduler {
             .await??;
         for due in &todo {
             queues
-                .push_process_slot(ProcessSlot::scheduled(
+                .push(ProcessSlot::scheduled(
                     due.occurrence.scheduled_at,
                     RunOrigin::Backfill,
                     true,

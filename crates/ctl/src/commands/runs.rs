@@ -17,11 +17,14 @@ type RangeRow = (
     Option<String>,
 );
 
-fn print_progress(conn: &mut PgConnection, run_id: i64) -> anyhow::Result<()> {
-    for (u, email) in run::progress(conn, run_id, None)? {
+fn print_progress(conn: &mut PgConnection, r: &run::Run) -> anyhow::Result<()> {
+    for part in run::progress(conn, r.id, None)? {
+        let result = run::result_of(r, &part.run_user, part.failed_ranges);
+        let u = part.run_user;
         println!(
-            "    {:<28} download={:<9} ranges {}/{}  stuck={}  {}",
-            email,
+            "    {:<28} {:<23} download={:<9} ranges {}/{}  stuck={}  {}",
+            part.email,
+            result.as_str(),
             u.download_compare_status,
             u.ranges_completed,
             u.total_ranges,
@@ -49,7 +52,7 @@ pub fn list(settings: &Settings, last: i64) -> anyhow::Result<()> {
                     .to_string())
                 .unwrap_or("-".into())
         );
-        print_progress(&mut conn, r.id)?;
+        print_progress(&mut conn, &r)?;
     }
     Ok(())
 }
@@ -61,7 +64,7 @@ pub fn show(settings: &Settings, id: i64) -> anyhow::Result<()> {
         "run {} status={} scheduled_at={} started={:?} finished={:?}",
         r.id, r.status, r.scheduled_at, r.started_at, r.finished_at
     );
-    print_progress(&mut conn, id)?;
+    print_progress(&mut conn, &r)?;
     let rows: Vec<RangeRow> = ranges::table
         .inner_join(reporter_core::schema::reporter_run_users::table)
         .filter(reporter_core::schema::reporter_run_users::run_id.eq(id))

@@ -27,7 +27,7 @@ pub fn run(settings: &Settings, hour: Option<u32>, date: Option<NaiveDate>) -> a
     super::block_on(async {
         let conn = reporter_core::redis_conn::connect(settings.redis_url()).await?;
         let queues = JobQueues::new(conn, &settings.redis_prefix, 1);
-        queues.push_process_slot(ProcessSlot::new(at)).await?;
+        queues.push(ProcessSlot::new(at)).await?;
         anyhow::Ok(())
     })??;
     let local = at.with_timezone(&settings.timezone);

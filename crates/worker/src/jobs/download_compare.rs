@@ -4,7 +4,7 @@ use std::time::Duration;
 use apalis::prelude::{BoxDynError, Data};
 use reporter_core::browser_semaphore::{Holder, SemaphoreError};
 use reporter_core::domain::OrderSnapshot;
-use reporter_core::jobs::{DownloadCompare, ReportRange, RunOrigin};
+use reporter_core::jobs::{Dedup, DownloadCompare, Job, ReportRange, RunOrigin};
 use reporter_core::models::pipeline;
 use reporter_core::models::user;
 use reporter_core::progress;
@@ -61,7 +61,7 @@ async fn push_in_place(env: &Arc<Environment>, job: DownloadCompare) -> anyhow::
         chrono::Utc::now().timestamp_micros()
     );
     env.queues
-        .push_download_compare_keyed(job, INFRA_RETRY, key)
+        .push_keyed(job, INFRA_RETRY, Dedup::Key(key))
         .await?;
     Ok(())
 }
@@ -205,9 +205,7 @@ async fn handle(
                 "export stored and compared"
             );
             for id in &outcome.range_ids {
-                env.queues
-                    .push_report_range(ReportRange::new(*id), Duration::ZERO)
-                    .await?;
+                env.queues.push(ReportRange::new(*id)).await?;
             }
             super::settle_run::finish_if_done(env, run.id).await
         }
@@ -245,7 +243,7 @@ async fn handle(
                 attempt: attempt + 1,
             };
             env.queues
-                .push_download_compare(next, Duration::from_secs(env.settings.download_retry_secs))
+                .push_after(next, Duration::from_secs(env.settings.download_retry_secs))
                 .await?;
             let id = ru.id;
             env.db(move |c| pipeline::download_back_to_pending(c, id))
@@ -294,6 +292,9 @@ async fn set_message(env: &Arc<Environment>, ru: i64, msg: String) -> anyhow::Re
     Ok(())
 }
 
+/// The same attempt back to the queue in `NO_BROWSER_RETRY` (no browser
+/// lease in time, or shutting down while waiting for one): not a retry, so
+/// the attempt number stays.
 async fn requeue_same_attempt(
     env: &Arc<Environment>,
     ru: &reporter_core::models::RunUser,
@@ -302,16 +303,15 @@ async fn requeue_same_attempt(
     let id = ru.id;
     env.db(move |c| pipeline::download_back_to_pending(c, id))
         .await?;
-    // A new key: the same attempt number was used by this very job.
+    // No key: this very job used the attempt's own key, so the same
+    // attempt goes back as a new job.
     let job = DownloadCompare {
         run_user_id: id,
         attempt,
     };
-    let mut q = env.queues.download_compare.clone();
-    use apalis::prelude::{TaskBuilder, TaskSink};
-    q.push_task(TaskBuilder::new(job).run_after(NO_BROWSER_RETRY).build())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    env.queues
+        .push_keyed(job, NO_BROWSER_RETRY, Dedup::None)
+        .await?;
     Ok(())
 }
 

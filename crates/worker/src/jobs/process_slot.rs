@@ -1,5 +1,4 @@
 use std::sync::Arc;
-use std::time::Duration;
 
 use apalis::prelude::{BoxDynError, Data};
 use reporter_core::jobs::{DownloadCompare, ProcessSlot};
@@ -35,7 +34,7 @@ pub async fn run(job: ProcessSlot, env: Data<Arc<Environment>>) -> Result<(), Bo
         info!(run.id = run.id, created, users = pending.len(), status = %run.status, "slot processed");
         for ru in pending {
             env.queues
-                .push_download_compare(DownloadCompare::new(ru), Duration::ZERO)
+                .push(DownloadCompare::new(ru))
                 .await
                 .map_err(|e| super::abort("process-slot", e))?;
         }

@@ -355,7 +355,7 @@ impl BrowserPipeline {
 
     pub async fn trigger(&self, date: NaiveDate) {
         let q = JobQueues::new(self.redis.clone(), &self.prefix, 1);
-        q.push_process_slot(ProcessSlot::new(Self::slot_instant(date)))
+        q.push(ProcessSlot::new(Self::slot_instant(date)))
             .await
             .unwrap();
     }

@@ -23,7 +23,7 @@ fn order(order_id: i64) -> StuckOrder {
 }
 
 fn take(c: &mut PgConnection, range_id: i64, fence: i64) -> pipeline::TakenRange {
-    let t = pipeline::take_range(c, range_id, fence, "w")
+    let t = pipeline::take_range(c, range_id, fence, "w", chrono_tz::America::Bogota)
         .unwrap()
         .expect("taken");
     assert!(pipeline::mark_processing(c, range_id, fence).unwrap());
@@ -84,4 +84,37 @@ async fn the_ledger_write_records_once_and_only_under_the_fence_that_owns_the_ra
         "SV7".to_string(),
     );
     assert_eq!(row, want);
+}
+
+/// A run from before business dates were stored (migration 000005) files
+/// under its hour's date in the reporter's zone, not the UTC date: 21:00
+/// in Bogotá is 02:00 UTC of the next day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_without_a_stored_business_date_files_under_its_local_date() {
+    use reporter_core::schema::reporter_runs as runs;
+    let p = Pipeline::new(&[(100, 2, true)], &[]).await;
+    let id = p.one_range();
+    let mut c = p.db.connect();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    diesel::update(runs::table)
+        .set((
+            runs::business_date.eq(None::<NaiveDate>),
+            runs::scheduled_at.eq(at),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    let t = take(&mut c, id, 1);
+    assert_eq!(
+        t.business_date,
+        NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()
+    );
+    pipeline::record_report(&mut c, &t, 1, &order(42), "FK-42", false).unwrap();
+    let filed: NaiveDate = reports::table
+        .filter(reports::order_id.eq(42))
+        .select(reports::business_date)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(filed, NaiveDate::from_ymd_opt(2026, 12, 6).unwrap());
 }

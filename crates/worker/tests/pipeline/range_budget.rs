@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use diesel::prelude::*;
 use reporter_core::browser_semaphore::{BrowserSemaphore, Holder};
-use reporter_core::jobs::ReportRange;
+use reporter_core::jobs::{Job, ReportRange};
 use reporter_core::models::pipeline;
 use reporter_core::schema::{reporter_ranges as ranges, reporter_run_users as ru};
 
@@ -23,7 +23,7 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
     let mut take = |c: &mut PgConnection| {
         fence += 1;
         (
-            pipeline::take_range(c, id, fence, "w")
+            pipeline::take_range(c, id, fence, "w", chrono_tz::America::Bogota)
                 .unwrap()
                 .expect("taken"),
             fence,
@@ -36,7 +36,7 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
         error: Option<&str>,
         progressed: bool,
     ) -> &'static str {
-        let max = ReportRange::MAX_ATTEMPTS;
+        let max = ReportRange::MAX_ATTEMPTS as i32;
         pipeline::release_range(c, t, fence, error, progressed, Utc::now(), max, None)
             .unwrap()
             .expect("our fence")
@@ -81,7 +81,7 @@ async fn takeovers_and_hand_backs_cost_nothing_and_only_failures_without_progres
             Some("portal 502"),
             false,
             Utc::now(),
-            ReportRange::MAX_ATTEMPTS,
+            ReportRange::MAX_ATTEMPTS as i32,
             Some(chance),
         )
         .unwrap()

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use reporter_core::jobs::{queue_name, DownloadCompare, JobQueues};
+use reporter_core::jobs::{queue_name, DownloadCompare, Job, JobQueues};
 use reporter_core::models::pipeline;
 
 use crate::harness::*;
@@ -62,13 +62,10 @@ async fn a_run_user_whose_retry_job_vanished_from_redis_is_swept_and_completes()
     let queues = JobQueues::new(p.redis.clone(), &p.prefix, 1);
     for attempt in [1, 2] {
         queues
-            .push_download_compare(
-                DownloadCompare {
-                    run_user_id: ru_id,
-                    attempt,
-                },
-                Duration::ZERO,
-            )
+            .push(DownloadCompare {
+                run_user_id: ru_id,
+                attempt,
+            })
             .await
             .unwrap();
     }
@@ -98,13 +95,10 @@ async fn a_run_user_whose_retry_job_vanished_from_redis_is_swept_and_completes()
     }
     // The attempts' own keys are remembered: pushing them again does nothing.
     queues
-        .push_download_compare(
-            DownloadCompare {
-                run_user_id: ru_id,
-                attempt: 2,
-            },
-            Duration::ZERO,
-        )
+        .push(DownloadCompare {
+            run_user_id: ru_id,
+            attempt: 2,
+        })
         .await
         .unwrap();
     p.start_worker();

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 
-use crate::domain::{cut_ranges, stuck_orders, OrderSnapshot};
+use crate::domain::{cut_ranges, stuck_orders, DownloadStatus, OrderSnapshot};
 use crate::models::run::RunUser;
 use crate::progress;
 use crate::schema::{
@@ -117,7 +117,7 @@ pub fn store_and_compare(
         let finished = total == 0;
         diesel::update(run_users::table.find(run_user.id))
             .set((
-                run_users::download_compare_status.eq("completed"),
+                run_users::download_compare_status.eq(DownloadStatus::Completed),
                 run_users::total_pending_orders.eq(total),
                 run_users::total_ranges.eq(range_ids.len() as i32),
                 run_users::progress_message.eq(message),

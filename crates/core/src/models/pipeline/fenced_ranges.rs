@@ -6,10 +6,12 @@
 //! so a holder that was taken over can no longer change anything.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamptz};
 
 use super::runs::settle_run_user;
+use crate::domain::{RangeStatus, RunStatus};
 use crate::prepared::prepared;
 use crate::schema::{
     reporter_order_reports as reports, reporter_ranges as ranges, reporter_run_users as run_users,
@@ -31,7 +33,7 @@ pub struct RangeCandidate {
     #[diesel(sql_type = Integer)]
     pub weight: i32,
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: RangeStatus,
 }
 
 /// Heaviest customers first, then oldest range.
@@ -51,7 +53,11 @@ pub fn range_candidates(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<
 /// Ranges not yet done: while any exist, surplus jobs keep checking.
 pub fn unfinished_ranges(conn: &mut PgConnection) -> QueryResult<i64> {
     ranges::table
-        .filter(ranges::status.eq_any(["pending", "locked", "processing"]))
+        .filter(ranges::status.eq_any([
+            RangeStatus::Pending,
+            RangeStatus::Locked,
+            RangeStatus::Processing,
+        ]))
         .count()
         .get_result(conn)
 }
@@ -59,7 +65,7 @@ pub fn unfinished_ranges(conn: &mut PgConnection) -> QueryResult<i64> {
 /// Soonest time a pending range becomes due, if any is waiting.
 pub fn next_due(conn: &mut PgConnection) -> QueryResult<Option<DateTime<Utc>>> {
     ranges::table
-        .filter(ranges::status.eq("pending"))
+        .filter(ranges::status.eq(RangeStatus::Pending))
         .select(diesel::dsl::min(ranges::available_at))
         .first(conn)
 }
@@ -83,8 +89,10 @@ pub struct TakenRange {
     pub attempts: i32,
     #[diesel(sql_type = Integer)]
     pub total_pending_orders: i32,
-    #[diesel(sql_type = Nullable<Date>)]
-    pub business_date: Option<NaiveDate>,
+    /// The run's business date (for a run from before migration 000005,
+    /// which has none stored: its hour's date in the reporter's zone).
+    #[diesel(sql_type = Date)]
+    pub business_date: NaiveDate,
     #[diesel(sql_type = Timestamptz)]
     pub scheduled_at: DateTime<Utc>,
 }
@@ -97,6 +105,7 @@ pub fn take_range(
     range_id: i64,
     fence: i64,
     worker: &str,
+    tz: Tz,
 ) -> QueryResult<Option<TakenRange>> {
     prepared(
         "WITH taken AS (
@@ -105,12 +114,15 @@ pub fn take_range(
              WHERE id = $1 AND status IN ('pending', 'locked', 'processing') AND (fence IS NULL OR fence < $2)
             RETURNING id, run_user_id, range_start, range_end, attempts)
          SELECT t.id AS range_id, t.run_user_id, u.run_id, u.user_id, t.range_start, t.range_end, t.attempts,
-                u.total_pending_orders, r.business_date, r.scheduled_at
+                u.total_pending_orders,
+                COALESCE(r.business_date, (r.scheduled_at AT TIME ZONE $4)::date) AS business_date,
+                r.scheduled_at
            FROM taken t JOIN reporter_run_users u ON u.id = t.run_user_id JOIN reporter_runs r ON r.id = u.run_id",
     )
     .bind::<BigInt, _>(range_id)
     .bind::<BigInt, _>(fence)
     .bind::<Text, _>(worker)
+    .bind::<Text, _>(tz.name())
     .get_result(conn)
     .optional()
 }
@@ -119,8 +131,8 @@ pub fn take_range(
 pub fn mark_processing(conn: &mut PgConnection, range_id: i64, fence: i64) -> QueryResult<bool> {
     let n = diesel::update(ranges::table.find(range_id))
         .filter(ranges::fence.eq(fence))
-        .filter(ranges::status.eq_any(["locked", "processing"]))
-        .set(ranges::status.eq("processing"))
+        .filter(ranges::status.eq_any([RangeStatus::Locked, RangeStatus::Processing]))
+        .set(ranges::status.eq(RangeStatus::Processing))
         .execute(conn)?;
     Ok(n == 1)
 }
@@ -138,9 +150,7 @@ pub struct StuckOrder {
 
 /// The range's orders that have no report yet for the business day.
 pub fn orders_to_report(conn: &mut PgConnection, t: &TakenRange) -> QueryResult<Vec<StuckOrder>> {
-    let date = t
-        .business_date
-        .unwrap_or_else(|| t.scheduled_at.date_naive());
+    let date = t.business_date;
     let all: Vec<StuckOrder> = stuck::table
         .filter(stuck::run_user_id.eq(t.run_user_id))
         .filter(stuck::position.between(t.range_start, t.range_end))
@@ -199,9 +209,7 @@ pub fn record_report(
         #[diesel(sql_type = BigInt)]
         inserted: i64,
     }
-    let date = t
-        .business_date
-        .unwrap_or_else(|| t.scheduled_at.date_naive());
+    let date = t.business_date;
     let w: Written = prepared(
         "WITH owned AS (
             SELECT id FROM reporter_ranges
@@ -247,9 +255,9 @@ pub fn complete_range(
             .get_result(conn)?;
         let n = diesel::update(ranges::table.find(t.range_id))
             .filter(ranges::fence.eq(fence))
-            .filter(ranges::status.eq("processing"))
+            .filter(ranges::status.eq(RangeStatus::Processing))
             .set((
-                ranges::status.eq("completed"),
+                ranges::status.eq(RangeStatus::Completed),
                 ranges::completed_at.eq(diesel::dsl::now),
                 ranges::error.eq(None::<String>),
                 ranges::orders_reported.eq(reported as i32),
@@ -332,7 +340,7 @@ pub fn release_range(
         let row: Option<(i32, Option<DateTime<Utc>>)> = ranges::table
             .find(t.range_id)
             .filter(ranges::fence.eq(fence))
-            .filter(ranges::status.eq_any(["locked", "processing"]))
+            .filter(ranges::status.eq_any([RangeStatus::Locked, RangeStatus::Processing]))
             .select((ranges::failures, ranges::last_chance_at))
             .for_update()
             .first(conn)
@@ -349,9 +357,21 @@ pub fn release_range(
         };
         let spent = error.is_some() && failures >= max_failures;
         let (released, status, due, chance) = match (spent, last_chance, had_last_chance) {
-            (false, _, _) => (Released::Pending, "pending", retry_at, had_last_chance),
-            (true, Some(at), None) => (Released::LastChance(at), "pending", at, Some(at)),
-            (true, _, _) => (Released::Failed, "failed", retry_at, had_last_chance),
+            (false, _, _) => (
+                Released::Pending,
+                RangeStatus::Pending,
+                retry_at,
+                had_last_chance,
+            ),
+            (true, Some(at), None) => {
+                (Released::LastChance(at), RangeStatus::Pending, at, Some(at))
+            }
+            (true, _, _) => (
+                Released::Failed,
+                RangeStatus::Failed,
+                retry_at,
+                had_last_chance,
+            ),
         };
         diesel::update(ranges::table.find(t.range_id))
             .set((
@@ -374,9 +394,9 @@ pub fn release_range(
 pub fn retry_failed_range(conn: &mut PgConnection, range_id: i64) -> QueryResult<Option<i64>> {
     conn.transaction(|conn| {
         let ru: Option<i64> = diesel::update(ranges::table.find(range_id))
-            .filter(ranges::status.eq("failed"))
+            .filter(ranges::status.eq(RangeStatus::Failed))
             .set((
-                ranges::status.eq("pending"),
+                ranges::status.eq(RangeStatus::Pending),
                 ranges::attempts.eq(0),
                 ranges::failures.eq(0),
                 ranges::available_at.eq(None::<DateTime<Utc>>),
@@ -392,7 +412,7 @@ pub fn retry_failed_range(conn: &mut PgConnection, range_id: i64) -> QueryResult
                 .first(conn)?;
             diesel::update(runs::table.find(run_id))
                 .set((
-                    runs::status.eq("running"),
+                    runs::status.eq(RunStatus::Running),
                     runs::finished_at.eq(None::<DateTime<Utc>>),
                 ))
                 .execute(conn)?;

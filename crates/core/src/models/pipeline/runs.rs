@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 
+use crate::domain::{DownloadStatus, RunStatus};
 use crate::jobs::RunOrigin;
 use crate::models::run::{Run, RunUser};
 use crate::prepared::prepared;
@@ -32,7 +33,7 @@ pub fn create_run(
                 runs::slot_id.eq(slot_id),
                 runs::scheduled_at.eq(scheduled_at),
                 runs::business_date.eq(business_date),
-                runs::status.eq("running"),
+                runs::status.eq(RunStatus::Running),
                 runs::started_at.eq(diesel::dsl::now),
                 runs::origin.eq(origin.as_str()),
                 runs::late_start.eq(late_start),
@@ -63,7 +64,7 @@ pub fn create_run(
         if members.is_empty() {
             let done = diesel::update(runs::table.find(run.id))
                 .set((
-                    runs::status.eq("completed"),
+                    runs::status.eq(RunStatus::Completed),
                     runs::finished_at.eq(diesel::dsl::now),
                 ))
                 .returning(Run::as_returning())
@@ -92,7 +93,7 @@ pub fn create_run(
 pub fn pending_run_users(conn: &mut PgConnection, run_id: i64) -> QueryResult<Vec<i64>> {
     run_users::table
         .filter(run_users::run_id.eq(run_id))
-        .filter(run_users::download_compare_status.eq("pending"))
+        .filter(run_users::download_compare_status.eq(DownloadStatus::Pending))
         .order(run_users::id)
         .select(run_users::id)
         .load(conn)
@@ -128,9 +129,12 @@ pub fn start_download(
     attempt: u32,
 ) -> QueryResult<bool> {
     let n = diesel::update(run_users::table.find(run_user_id))
-        .filter(run_users::download_compare_status.eq_any(["pending", "running"]))
+        .filter(
+            run_users::download_compare_status
+                .eq_any([DownloadStatus::Pending, DownloadStatus::Running]),
+        )
         .set((
-            run_users::download_compare_status.eq("running"),
+            run_users::download_compare_status.eq(DownloadStatus::Running),
             run_users::download_attempts.eq(attempt as i32),
             run_users::progress_message.eq(progress::downloading()),
             run_users::updated_at.eq(diesel::dsl::now),
@@ -147,9 +151,9 @@ pub fn fail_run_user(
     error: &str,
 ) -> QueryResult<usize> {
     diesel::update(run_users::table.find(run_user_id))
-        .filter(run_users::download_compare_status.ne("completed"))
+        .filter(run_users::download_compare_status.ne(DownloadStatus::Completed))
         .set((
-            run_users::download_compare_status.eq("failed"),
+            run_users::download_compare_status.eq(DownloadStatus::Failed),
             run_users::progress_message.eq(message),
             run_users::error.eq(error),
             run_users::finished_at.eq(diesel::dsl::now),
@@ -238,7 +242,7 @@ pub fn finish_run_if_done(conn: &mut PgConnection, run_id: i64) -> QueryResult<O
 /// (the run stays open meanwhile).
 pub fn download_back_to_pending(conn: &mut PgConnection, run_user_id: i64) -> QueryResult<usize> {
     diesel::update(run_users::table.find(run_user_id))
-        .filter(run_users::download_compare_status.eq("running"))
-        .set(run_users::download_compare_status.eq("pending"))
+        .filter(run_users::download_compare_status.eq(DownloadStatus::Running))
+        .set(run_users::download_compare_status.eq(DownloadStatus::Pending))
         .execute(conn)
 }

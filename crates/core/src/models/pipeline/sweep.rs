@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::domain::{DownloadStatus, RangeStatus};
 use crate::schema::{
     reporter_ranges as ranges, reporter_run_users as run_users, reporter_runs as runs,
 };
@@ -21,7 +22,7 @@ pub fn sweep_candidates(
         .inner_join(runs::table)
         .filter(runs::finished_at.is_null())
         .filter(runs::created_at.lt(older_than))
-        .filter(run_users::download_compare_status.eq("pending"))
+        .filter(run_users::download_compare_status.eq(DownloadStatus::Pending))
         .filter(run_users::updated_at.lt(older_than))
         .select((run_users::id, run_users::download_attempts))
         .load(conn)?;
@@ -29,7 +30,11 @@ pub fn sweep_candidates(
         .inner_join(run_users::table.inner_join(runs::table))
         .filter(runs::finished_at.is_null())
         .filter(runs::created_at.lt(older_than))
-        .filter(ranges::status.eq_any(["pending", "locked", "processing"]))
+        .filter(ranges::status.eq_any([
+            RangeStatus::Pending,
+            RangeStatus::Locked,
+            RangeStatus::Processing,
+        ]))
         .select(ranges::id)
         .load(conn)?;
     Ok((users, open))
