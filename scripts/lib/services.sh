@@ -31,14 +31,15 @@ ensure_build_deps() {
 
 # diesel_cli, for `diesel print-schema` (crates/core/src/schema.rs is its
 # output: crates/ctl/tests/migrate.rs checks it). Built once into
-# ~/.cargo/bin (a few minutes on 2 cores); exports DIESEL_CLI.
-DIESEL_CLI_VERSION="2.3"
+# ~/.cargo/bin (a few minutes on 2 cores); exports DIESEL_CLI. Pinned to the
+# diesel of Cargo.lock, so a newer diesel_cli cannot change what it prints.
+DIESEL_CLI_VERSION="2.3.14"
 ensure_diesel_cli() {
   local bin="${CARGO_HOME:-$HOME/.cargo}/bin/diesel"
-  if ! { [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "Version: $DIESEL_CLI_VERSION\."; }; then
+  if ! { [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx " *Version: $DIESEL_CLI_VERSION"; }; then
     ensure_build_deps
     log "installing diesel_cli $DIESEL_CLI_VERSION (postgres only)"
-    cargo install --quiet --locked diesel_cli --version "~$DIESEL_CLI_VERSION" \
+    cargo install --quiet --locked diesel_cli --version "=$DIESEL_CLI_VERSION" \
       --no-default-features --features postgres
   fi
   export DIESEL_CLI="$bin"

@@ -156,7 +156,7 @@ fn schema_rs_is_what_diesel_prints() {
         .unwrap_or_else(|e| {
             panic!(
                 "cannot run `{diesel} print-schema` ({e}): install diesel_cli \
-                 (`cargo install diesel_cli --version ^2.3 --no-default-features \
+                 (`cargo install diesel_cli --version =2.3.14 --no-default-features \
                  --features postgres`; scripts/test.sh does) or set DIESEL_CLI"
             )
         });
