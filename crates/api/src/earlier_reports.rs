@@ -21,16 +21,28 @@ pub const KEEP: Duration = Duration::from_secs(300);
 /// entry is a few dozen bytes; this only bounds a pathological case).
 const MAX_ENTRIES: usize = 100_000;
 
+/// The counts kept for one business day: a new day starts an empty map, so
+/// the previous day's entries go at once and no entry outlives its day.
+#[derive(Default)]
+struct Kept {
+    today: Option<NaiveDate>,
+    by_user: HashMap<i64, (Instant, EarlierDays)>,
+}
+
 #[derive(Default)]
 pub struct EarlierReports {
-    kept: Mutex<HashMap<(i64, NaiveDate), (Instant, EarlierDays)>>,
+    kept: Mutex<Kept>,
 }
 
 impl EarlierReports {
     /// The counts kept for `user_id`'s days before `today`, if fresh.
     pub fn get(&self, user_id: i64, today: NaiveDate, now: Instant) -> Option<EarlierDays> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.get(&(user_id, today))
+        if kept.today != Some(today) {
+            return None;
+        }
+        kept.by_user
+            .get(&user_id)
             .filter(|(at, _)| now.saturating_duration_since(*at) < KEEP)
             .map(|(_, e)| *e)
     }
@@ -38,12 +50,11 @@ impl EarlierReports {
     /// Keeps counts just read (at `now`) for `user_id`'s days before `today`.
     pub fn put(&self, user_id: i64, today: NaiveDate, now: Instant, earlier: EarlierDays) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= MAX_ENTRIES {
-            kept.clear();
+        if kept.today != Some(today) || kept.by_user.len() >= MAX_ENTRIES {
+            kept.by_user.clear();
+            kept.today = Some(today);
         }
-        // Entries of an earlier `today` are never read again.
-        kept.retain(|(_, day), _| *day >= today);
-        kept.insert((user_id, today), (now, earlier));
+        kept.by_user.insert(user_id, (now, earlier));
     }
 }
 
@@ -68,6 +79,10 @@ mod tests {
         let next = day.succ_opt().unwrap();
         assert_eq!(r.get(1, next, t0), None, "a new day reads again");
         r.put(1, next, t0, e);
-        assert_eq!(r.kept.lock().unwrap().len(), 1, "the old day is dropped");
+        assert_eq!(
+            r.kept.lock().unwrap().by_user.len(),
+            1,
+            "the old day is dropped"
+        );
     }
 }

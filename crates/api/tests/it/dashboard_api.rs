@@ -98,23 +98,28 @@ async fn summary_counts_reports_and_shows_the_latest_run() {
             .unwrap();
     }
 
-    let (s, empty) = app
-        .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
-        .await;
-    assert_eq!(s, 200, "{empty}");
-    assert_eq!(empty["reports"]["today"], 0);
-    assert_eq!(empty["reports"]["last_7_days"], 1);
-    assert_eq!(empty["reports"]["last_30_days"], 3);
+    let summary = || async {
+        let (s, body) = app
+            .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
+            .await;
+        assert_eq!(s, 200, "{body}");
+        body
+    };
+    let counts = |b: &serde_json::Value| {
+        let r = &b["reports"];
+        (
+            r["today"].clone(),
+            r["last_7_days"].clone(),
+            r["last_30_days"].clone(),
+        )
+    };
+    let empty = summary().await;
+    assert_eq!(counts(&empty), (0.into(), 1.into(), 3.into()));
     assert!(empty["last_run"].is_null());
 
     seed_run(&app, 9, ana.id, 12, 5);
-    let (s, sum) = app
-        .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
-        .await;
-    assert_eq!(s, 200, "{sum}");
-    assert_eq!(sum["reports"]["today"], 5);
-    assert_eq!(sum["reports"]["last_7_days"], 6);
-    assert_eq!(sum["reports"]["last_30_days"], 8);
+    let sum = summary().await;
+    assert_eq!(counts(&sum), (5.into(), 6.into(), 8.into()));
     let last = &sum["last_run"];
     assert_eq!(last["run"]["hour_label"], "09:00");
     assert_eq!(last["total_pending_orders"], 12);
@@ -126,13 +131,8 @@ async fn summary_counts_reports_and_shows_the_latest_run() {
     let later = seed_run(&app, 11, ana.id, 4, 0);
     let bob = app.create_user("bob@example.com", 1000, false);
     seed_run(&app, 15, bob.id, 9, 9);
-    let (s, sum) = app
-        .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
-        .await;
-    assert_eq!(s, 200, "{sum}");
-    assert_eq!(sum["reports"]["today"], 5);
-    assert_eq!(sum["reports"]["last_7_days"], 6);
-    assert_eq!(sum["reports"]["last_30_days"], 8);
+    let sum = summary().await;
+    assert_eq!(counts(&sum), (5.into(), 6.into(), 8.into()));
     let last = &sum["last_run"];
     assert_eq!(last["run"]["id"], later.run_id);
     assert_eq!(last["run"]["hour_label"], "11:00");
@@ -148,12 +148,7 @@ async fn summary_counts_reports_and_shows_the_latest_run() {
         .set(reporter_run_users::finished_at.eq(Some(Utc::now())))
         .execute(&mut c)
         .unwrap();
-    let result = || async {
-        let (_, sum) = app
-            .call(Method::GET, "/api/reporter/summary", Some(&ana.token), None)
-            .await;
-        sum["last_run"]["result"].clone()
-    };
+    let result = || async { summary().await["last_run"]["result"].clone() };
     assert_eq!(result().await, "completed");
     diesel::insert_into(reporter_ranges::table)
         .values((

@@ -75,7 +75,6 @@ pub fn list_recent(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(Run,
         .load(conn)
 }
 
-/// The run's per-user progress with emails; `only_user` limits it to one user.
 /// A customer's part in a run, with what it came to.
 #[derive(Debug, Clone)]
 pub struct UserPart {
@@ -119,7 +118,7 @@ pub fn progress(
     let failed: std::collections::HashMap<i64, i64> = ranges::table
         .inner_join(reporter_run_users::table)
         .filter(reporter_run_users::run_id.eq(run_id))
-        .filter(ranges::status.eq(RangeStatus::Failed.as_str()))
+        .filter(ranges::status.eq(RangeStatus::Failed))
         .group_by(ranges::run_user_id)
         .select((ranges::run_user_id, diesel::dsl::count_star()))
         .load::<(i64, i64)>(conn)?
