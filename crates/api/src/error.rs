@@ -183,6 +183,9 @@ impl From<ReservationError> for ApiError {
             ReservationError::NotFound => {
                 ApiError::not_found("no_reservation", "No tienes una reserva")
             }
+            ReservationError::OverTimeBudget(o) => {
+                ApiError::bad_request("hour_over_time_budget", o.refusal())
+            }
             ReservationError::Db(d) => d.into(),
         }
     }

@@ -5,6 +5,7 @@ pub mod auth_cache;
 pub mod earlier_reports;
 pub mod edge;
 pub mod error;
+pub mod finished_reports;
 pub mod hourly_reports;
 pub mod input;
 pub mod json_errors;

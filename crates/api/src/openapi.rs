@@ -2,7 +2,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account, admin, console, dashboard, health, operations, reservations, runs, schedule, slots,
+    account, admin, console, dashboard, exports, health, history, operations, portal_check,
+    reservations, runs, schedule, slots,
 };
 
 #[derive(OpenApi)]
@@ -13,11 +14,14 @@ use crate::routes::{
         slots::list, slots::reporter_config,
         reservations::get, reservations::create, reservations::change, reservations::delete,
         runs::list, runs::progress, dashboard::summary, dashboard::reports,
+        exports::run_export, exports::range_export, history::history,
         admin::get_config, admin::change_config, admin::list_slots, admin::change_slot, admin::list_reservations,
         operations::trigger_slot, operations::retry_range, operations::queues, operations::semaphore,
         operations::reset_semaphore, operations::workers,
+        portal_check::start, portal_check::show,
         schedule::overview, schedule::pause, schedule::resume, schedule::backfill,
         console::day_runs, console::failed_ranges, console::range_screenshot, console::activity,
+        console::plan,
         health::healthz, health::livez, health::readyz,
     ),
     modifiers(&TokenAuth, &EdgeResponses),

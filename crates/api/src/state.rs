@@ -22,6 +22,8 @@ pub struct AppState {
     /// The console's reports per hour, settled hours kept.
     pub hourly_reports: Arc<crate::hourly_reports::HourlyReports>,
     pub earlier_reports: Arc<crate::earlier_reports::EarlierReports>,
+    /// Finished run-users' report lists, for the customers' reports table.
+    pub finished_reports: Arc<crate::finished_reports::FinishedReports>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
     /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
     /// here while the listener still accepts (see `crate::shutdown`).
@@ -38,6 +40,7 @@ impl AppState {
             slot_snapshot: Arc::default(),
             hourly_reports: Arc::default(),
             earlier_reports: Arc::default(),
+            finished_reports: Arc::default(),
             redis: Arc::new(OnceCell::new()),
             draining: Arc::default(),
         }

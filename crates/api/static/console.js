@@ -104,7 +104,8 @@
 
   function renderRuns(day) {
     fillTable("runs-table", day.runs.map((r) => el("tr", { "data-run": String(r.id) },
-      el("th", { scope: "row", text: r.hour_label }),
+      el("th", { scope: "row", text: r.hour_label },
+        r.report_mode === "shadow" ? el("span", { class: "badge shadow", text: "ensayo" }) : null),
       el("td", {}, el("span", { class: `badge ${r.status}`, text: STATUS_TEXT[r.status] || r.status })),
       el("td", { text: time(r.started_at) }),
       el("td", { text: duration(r.duration_seconds) }),
@@ -112,7 +113,8 @@
       el("td", { class: r.late_start ? "bad-text" : "", text: ORIGIN_TEXT[r.origin] + (r.late_start ? " · inicio tardío" : "") }),
       el("td", { text: r.users_failed ? `${r.users} (${r.users_failed} con fallo)` : num(r.users) }),
       el("td", { text: `${r.ranges_completed}/${r.ranges_total}` + (r.ranges_failed ? ` · ${r.ranges_failed} fallidos` : "") }),
-      el("td", { text: `${num(r.orders_reported)} de ${num(r.stuck_orders)}` }))), "runs-empty");
+      el("td", { text: `${num(r.orders_reported)} de ${num(r.stuck_orders)}` +
+        (r.users_shadow ? ` · ensayo: ${num(r.would_report)} se habrían reportado` : "") }))), "runs-empty");
   }
 
   function renderSchedule(o) {
@@ -315,15 +317,23 @@
   $("trigger-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const hour = Number($("trigger-hour").value), date = $("trigger-date").value;
-    const ok = await confirmAction("¿Ejecutar la franja ahora?",
-      `Se encolará la franja de las ${$("trigger-hour").selectedOptions[0].text} del ${date}. Si ya tiene ejecución, no se crea otra.`,
-      "Sí, ejecutar");
+    const shadow = $("trigger-shadow").checked;
+    const label = $("trigger-hour").selectedOptions[0].text;
+    const ok = shadow
+      ? await confirmAction("¿Ensayar la franja ahora?",
+        `Se encolará un ensayo de la franja de las ${label} del ${date}: revisa cada orden estancada en el portal sin reportar ninguna.`,
+        "Sí, ensayar")
+      : await confirmAction("¿Ejecutar la franja ahora?",
+        `Se encolará la franja de las ${label} del ${date}. Si ya tiene ejecución, no se crea otra.`,
+        "Sí, ejecutar");
     if (!ok) return;
     $("trigger-button").disabled = true;
     $("trigger-status").textContent = "Encolando…";
     try {
-      const t = await api("POST", "/api/reporter/admin/trigger-slot", { hour, date });
-      $("trigger-status").textContent = `Franja de las ${t.hour_label} encolada.`;
+      const t = await api("POST", "/api/reporter/admin/trigger-slot", { hour, date, shadow });
+      $("trigger-status").textContent = t.shadow
+        ? `Ensayo de la franja de las ${t.hour_label} encolado (no reporta nada).`
+        : `Franja de las ${t.hour_label} encolada.`;
       await refresh();
     } catch (err) {
       $("trigger-status").textContent = err.message;
@@ -348,4 +358,113 @@
 
   fillTriggerForm();
   every(5000, refresh);
+})();
+
+// The hour planner (docs/planner.md): per hour, a bar of the browser-minutes
+// its customers are predicted to need against the hour's budget, flagged when
+// over, with the customers behind it; and how far the last 14 days'
+// predictions were from the runs' real durations. Its own refresh: the plan
+// changes only with reservations and daily history, so every 60 s is enough.
+(() => {
+  const { api, el, $ } = Reporter;
+  const mins = (m) => `${Math.round(m)} min`;
+
+  function renderPlan(p) {
+    const over = p.hours.filter((h) => h.over_budget);
+    $("plan-summary").textContent =
+      `Cada hora tiene ${mins(p.available_minutes)} de navegador (${p.max_active_selenium} navegadores × 60 min, ` +
+      `con ${Math.round(p.margin * 100)} % de margen). Admisión: ` +
+      (p.admission === "time" ? "por tiempo (se rechazan reservas que excedan el presupuesto)" : "por puntos (se avisa al exceder el presupuesto)") +
+      `. ${over.length ? `${over.length} ${over.length === 1 ? "hora excede" : "horas exceden"} su presupuesto.` : "Ninguna hora excede su presupuesto."}`;
+    const scale = Math.max(1, ...p.hours.map((h) => Math.max(h.predicted_minutes, h.available_minutes)));
+    const items = p.hours.map((h) => {
+      const pct = (v) => `${Math.min(100, (v / scale) * 100).toFixed(1)}%`;
+      const label = `${h.hour_label}: ${mins(h.predicted_minutes)} previstos de ${mins(h.available_minutes)} disponibles` +
+        (h.over_budget ? " (excede el presupuesto)" : "");
+      const fill = el("span", { class: "plan-fill" });
+      fill.style.width = pct(h.predicted_minutes);
+      const budget = el("span", { class: "plan-budget", "aria-hidden": "true" });
+      budget.style.left = pct(h.available_minutes);
+      const customers = h.customers.map((c) =>
+        `${c.email} ${mins(c.predicted_minutes)}${c.from_history ? "" : "*"}`).join(" · ");
+      return el("li", { class: `plan-hour${h.over_budget ? " over" : ""}`, "data-hour": String(h.hour) },
+        el("span", { class: "plan-label" }, h.hour_label),
+        el("span", { class: "plan-bar", role: "img", "aria-label": label }, fill, budget),
+        el("span", { class: "plan-numbers" },
+          `${Math.round(h.predicted_minutes)} / ${Math.round(h.available_minutes)} min`,
+          h.over_budget ? el("strong", { class: "plan-flag" }, " excede") : null),
+        el("span", { class: "plan-customers muted small" }, customers || "sin reservas"));
+    });
+    $("plan-hours").replaceChildren(...items);
+    $("plan-empty").hidden = items.length > 0;
+    const e = p.prediction_error;
+    $("plan-error").textContent = e.runs
+      ? `Error de predicción (últimos ${e.days} días, ${e.runs} ejecuciones): mediana del error absoluto ${e.median_abs_error_minutes.toFixed(1)} min, ` +
+        `sesgo ${e.bias_minutes >= 0 ? "+" : ""}${e.bias_minutes.toFixed(1)} min (${e.bias_minutes >= 0 ? "sobreestima" : "subestima"}).`
+      : `Error de predicción (últimos ${e.days} días): aún no hay ejecuciones terminadas con predicción.`;
+  }
+
+  async function refreshPlan() {
+    try {
+      renderPlan(await api("GET", "/api/reporter/admin/plan"));
+    } catch (err) {
+      $("plan-summary").textContent = `No se pudo cargar el planificador: ${err.message}`;
+    }
+  }
+
+  Reporter.every(60000, refreshPlan);
+})();
+
+// The portal check (docs/portal.md, "Portal check"): a worker logs into a
+// customer's portal account and checks the profile's selectors and export
+// columns without filing anything; polled until done, shown as a table.
+(() => {
+  const { api, el, $ } = Reporter;
+  const STATUS = { queued: "En cola…", running: "Comprobando…" };
+  const STEP = { login: "acceso", export: "exportación", column: "columna", order: "orden" };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  function renderReport(r) {
+    const rows = r.rows.map((row) => {
+      const result = row.found ? "encontrado" : row.required ? "falta" : "falta (opcional)";
+      const cls = row.found ? "check-found" : row.required ? "check-missing" : "check-optional";
+      return el("tr", { class: cls },
+        el("td", {}, STEP[row.step] || row.step),
+        el("td", {}, el("code", {}, row.item)),
+        el("td", {}, el("strong", {}, result)),
+        el("td", { class: "num" }, String(row.ms)),
+        el("td", { class: "small" }, row.detail || ""));
+    });
+    $("portal-check-table").querySelector("tbody").replaceChildren(...rows);
+    $("portal-check-wrap").hidden = rows.length === 0;
+    const misses = r.rows.filter((row) => row.required && !row.found).length;
+    $("portal-check-status").textContent = r.ok
+      ? `Todo lo que necesita el reporte está en el portal (${r.email}, perfil ${r.profile}, ${r.elapsed_ms} ms).`
+      : `Falla la comprobación de ${r.email}: ${misses} ${misses === 1 ? "elemento falta" : "elementos faltan"}` +
+        (r.error ? ` · ${r.error}` : "") + ".";
+  }
+
+  $("portal-check-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const email = $("portal-check-email").value.trim();
+    $("portal-check-button").disabled = true;
+    $("portal-check-wrap").hidden = true;
+    $("portal-check-status").textContent = "Encolando…";
+    try {
+      const q = await api("POST", "/api/reporter/admin/portal-check", { email });
+      for (;;) {
+        const s = await api("GET", `/api/reporter/admin/portal-check/${q.id}`);
+        if (s.status === "done") {
+          renderReport(s.report);
+          break;
+        }
+        $("portal-check-status").textContent = STATUS[s.status] || s.status;
+        await sleep(1500);
+      }
+    } catch (err) {
+      $("portal-check-status").textContent = err.message;
+    } finally {
+      $("portal-check-button").disabled = false;
+    }
+  });
 })();

@@ -1,6 +1,7 @@
 // The customer's page: reserve an hour (grid with capacity bars and locks),
 // then the dashboard: reservation, portal account, KPIs, live progress of the
-// latest run (polled every 2 s) and the orders it reported.
+// latest run (polled every 2 s) and the orders it reported, the last 30
+// days (one row per day) and downloads of the reported orders (xlsx, CSV).
 "use strict";
 
 (() => {
@@ -17,6 +18,7 @@
     // Fewer rows on a phone, where each row is a card.
     orders: { page: 1, perPage: window.matchMedia("(max-width: 640px)").matches ? 10 : 20, q: "", status: "" },
     poller: null,
+    historyAt: 0, // when the history was last loaded (ms)
   };
 
   function showError(err) {
@@ -156,8 +158,11 @@
       state.reservation = state.mode === "new"
         ? await api("POST", "/api/reporter/reservations", body)
         : await api("PATCH", "/api/reporter/reservations", body);
-      toast(`Listo: tu hora es ${state.reservation.hour_label}. ${state.reservation.next_run_note}.`,
-        state.reservation.starts_tomorrow ? "info" : "success");
+      // The planner's warning (an hour predicted past its browser time) is
+      // worth more than the plain confirmation.
+      toast(`Listo: tu hora es ${state.reservation.hour_label}. ${state.reservation.next_run_note}.` +
+        (state.reservation.warning ? ` ${state.reservation.warning}` : ""),
+        state.reservation.warning ? "info" : state.reservation.starts_tomorrow ? "info" : "success");
       $("grid-status").textContent = "";
       showDashboard();
     } catch (err) {
@@ -177,6 +182,9 @@
     $("reserve").hidden = true;
     $("dashboard").hidden = false;
     renderAccount();
+    initRange();
+    loadHistory();
+    loadRuns();
     if (!state.poller) state.poller = every(2000, refreshSummary);
     else state.poller.now();
   }
@@ -225,10 +233,15 @@
     $("progress-live").textContent = `Actualizado ${time(new Date().toISOString())}`;
     if (state.runId !== last.run.id || state.reportedSeen !== last.orders_reported) {
       const firstLoad = state.runId !== last.run.id;
+      // A run that appears while the page is open (the first one is loaded with the page).
+      const newRun = firstLoad && state.runId !== null;
       state.runId = last.run.id;
       state.reportedSeen = last.orders_reported;
       if (firstLoad) state.orders.page = 1;
       await loadOrders();
+      if (newRun) loadRuns();
+      // While a run files, the day's count moves; a few reads a minute suffice.
+      if (newRun || Date.now() - state.historyAt > 30000) loadHistory();
     }
   }
 
@@ -316,6 +329,160 @@
     $("orders-next").disabled = page.page >= pages;
   }
 
+  // ---- History: one row per business day, newest first -------------------------
+
+  // Business dates are plain days: formatted in UTC so no zone moves them.
+  const dayLabel = new Intl.DateTimeFormat("es", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" });
+  const fmtDay = (iso) => dayLabel.format(new Date(iso + "T00:00:00Z"));
+
+  async function loadHistory() {
+    state.historyAt = Date.now();
+    $("history-list").setAttribute("aria-busy", "true");
+    try {
+      renderHistory(await api("GET", "/api/reporter/history?days=30"));
+      $("history-state").textContent = "";
+    } catch (err) {
+      $("history-state").textContent = `No se pudo cargar el historial: ${err.message}`;
+    } finally {
+      $("history-list").removeAttribute("aria-busy");
+    }
+  }
+
+  function dayText(d) {
+    if (d.runs === 0) return d.reported > 0 ? `${num(d.reported)} reportados` : "sin ejecución";
+    if (d.result === "failed" && d.stuck_orders === 0 && d.reported === 0) return "no se pudo descargar tus pedidos";
+    const stuck = `${num(d.stuck_orders)} sin movimiento`;
+    if (d.result === "running" || d.result === "waiting") return `${stuck} · ${num(d.reported)} reportados (en curso)`;
+    return `${stuck} · ${num(d.reported)} reportados`;
+  }
+
+  function renderHistory(h) {
+    const t = h.totals;
+    $("history-summary").textContent =
+      `${num(t.reported)} pedidos reportados de ${num(t.stuck_orders)} sin movimiento` +
+      (t.failed_days ? ` · ${t.failed_days} ${t.failed_days === 1 ? "día con fallos" : "días con fallos"}` : "") +
+      (t.late_days ? ` · ${t.late_days} ${t.late_days === 1 ? "día con inicio tardío" : "días con inicio tardío"}` : "");
+    const max = Math.max(1, ...h.days.map((d) => Math.max(d.reported, d.stuck_orders)));
+    const rows = h.days.slice().reverse().map((d) => {
+      const flags = [];
+      if (d.failed) flags.push(el("span", { class: "badge failed", text: "falló" }));
+      if (d.late) flags.push(el("span", { class: "badge late", text: "inicio tardío" }));
+      const bar = el("span", { class: "day-bar", "aria-hidden": "true" },
+        el("span", { class: "day-stuck" }), el("span", { class: "day-fill" }));
+      bar.querySelector(".day-stuck").style.width = (100 * d.stuck_orders) / max + "%";
+      bar.querySelector(".day-fill").style.width = (100 * d.reported) / max + "%";
+      return el("li", {
+        class: "day" + (d.failed ? " failed" : "") + (d.late ? " late" : "") + (d.runs === 0 ? " idle" : ""),
+        "data-date": d.date,
+      },
+      el("span", { class: "day-date", text: fmtDay(d.date) }),
+      bar,
+      el("span", { class: "day-nums", text: dayText(d) }),
+      el("span", { class: "day-flags" }, ...flags));
+    });
+    $("history-list").replaceChildren(...rows);
+  }
+
+  // ---- Downloads ---------------------------------------------------------------
+
+  function exportUrl(runId, format) {
+    return `/api/reporter/runs/${runId}/reports/export?format=${format}`;
+  }
+
+  function setRunLinks(runId) {
+    for (const format of ["xlsx", "csv"]) {
+      const a = $(`download-run-${format}`);
+      if (runId) {
+        a.href = exportUrl(runId, format);
+        a.removeAttribute("aria-disabled");
+      } else {
+        a.href = "#";
+        a.setAttribute("aria-disabled", "true");
+      }
+    }
+  }
+
+  async function loadRuns() {
+    let runs;
+    try {
+      runs = await api("GET", "/api/reporter/runs?limit=30");
+    } catch (err) {
+      $("range-status").textContent = `No se pudieron cargar tus ejecuciones: ${err.message}`;
+      return;
+    }
+    const sel = $("download-run");
+    const keep = sel.value;
+    if (!runs.length) {
+      sel.replaceChildren(el("option", { value: "", text: "Todavía no hay ejecuciones" }));
+      sel.disabled = true;
+      setRunLinks(null);
+      return;
+    }
+    sel.replaceChildren(...runs.map((r) =>
+      el("option", { value: String(r.id), text: `${day(r.scheduled_at)} · franja de las ${r.hour_label}` })));
+    sel.disabled = false;
+    if (runs.some((r) => String(r.id) === keep)) sel.value = keep;
+    setRunLinks(sel.value);
+  }
+
+  // Today in the reporter's time zone, as YYYY-MM-DD (what the API calls today).
+  function todayIso() {
+    const tz = document.querySelector('meta[name="timezone"]')?.content || undefined;
+    const parts = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(new Date());
+    const get = (type) => parts.find((p) => p.type === type).value;
+    return `${get("year")}-${get("month")}-${get("day")}`;
+  }
+
+  function initRange() {
+    if ($("range-to").value) return;
+    const today = todayIso();
+    const from = new Date(today + "T00:00:00Z");
+    from.setUTCDate(from.getUTCDate() - 29);
+    $("range-to").value = today;
+    $("range-to").max = today;
+    $("range-from").max = today;
+    $("range-from").value = from.toISOString().slice(0, 10);
+  }
+
+  // Fetched rather than followed, so a refusal (dates out of range) shows
+  // its Spanish message here instead of replacing the page with JSON.
+  async function downloadRange(format) {
+    const from = $("range-from").value, to = $("range-to").value;
+    const status = $("range-status");
+    if (!from || !to) {
+      status.textContent = "Elige las dos fechas.";
+      return;
+    }
+    const qs = new URLSearchParams({ from, to, format });
+    status.textContent = "Preparando el archivo…";
+    const form = $("download-range");
+    form.setAttribute("aria-busy", "true");
+    try {
+      const res = await fetch(`/api/reporter/reports/export?${qs}`, { credentials: "same-origin" });
+      if (res.status === 401) { window.location.assign("/login"); return; }
+      if (!res.ok) {
+        let detail = `Error ${res.status}. Inténtalo de nuevo en un momento.`;
+        try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
+        status.textContent = detail;
+        return;
+      }
+      const name = (/filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "") || [])[1]
+        || `reportados.${format}`;
+      const url = URL.createObjectURL(await res.blob());
+      const a = el("a", { href: url, download: name, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      status.textContent = `Archivo descargado: ${name}`;
+    } catch (err) {
+      status.textContent = "No hay conexión con el servidor. Revisa tu red e inténtalo de nuevo.";
+    } finally {
+      form.removeAttribute("aria-busy");
+    }
+  }
+
   // ---- Wiring ----------------------------------------------------------------
 
   $("page-retry").addEventListener("click", load);
@@ -360,6 +527,16 @@
     state.orders.status = $("orders-status").value;
     state.orders.page = 1;
     loadOrders();
+  });
+  $("download-run").addEventListener("change", () => setRunLinks($("download-run").value));
+  for (const format of ["xlsx", "csv"]) {
+    $(`download-run-${format}`).addEventListener("click", (e) => {
+      if (!$("download-run").value) e.preventDefault();
+    });
+  }
+  $("download-range").addEventListener("submit", (e) => {
+    e.preventDefault();
+    downloadRange(e.submitter && e.submitter.value === "csv" ? "csv" : "xlsx");
   });
   $("orders-prev").addEventListener("click", () => { state.orders.page -= 1; loadOrders(); });
   $("orders-next").addEventListener("click", () => { state.orders.page += 1; loadOrders(); });

@@ -131,9 +131,15 @@ async fn the_oldest_due_job_is_aged_from_the_queue_keys() {
         .unwrap();
     assert_eq!(
         empty.iter().map(|(q, _)| *q).collect::<Vec<_>>(),
-        ["process-slot", "download-compare", "report-range"]
+        [
+            "process-slot",
+            "download-compare",
+            "report-range",
+            "shadow-slot",
+            "portal-check"
+        ]
     );
-    assert_eq!(ages(empty), [0.0, 0.0, 0.0]);
+    assert_eq!(ages(empty), [0.0, 0.0, 0.0, 0.0, 0.0]);
 
     // A real push is due at once: a few seconds old at most.
     JobQueues::new(conn.clone(), &app.prefix, 1)

@@ -14,6 +14,8 @@ pub mod liveness;
 pub mod metrics;
 pub mod models;
 pub mod password;
+pub mod planner;
+pub mod portal_checks;
 pub mod prepared;
 pub mod progress;
 pub mod range_lock;

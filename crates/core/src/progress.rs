@@ -32,6 +32,20 @@ pub fn reporting(start: i32, end: i32, total: i32) -> String {
     format!("Reportando órdenes {start}–{end} de {total}…")
 }
 
+/// A shadow part's range (operators only: customers never see shadow parts).
+pub fn checking(start: i32, end: i32, total: i32) -> String {
+    format!("Ensayo: revisando órdenes {start}–{end} de {total} (sin reportar)…")
+}
+
+/// A shadow part's end: what a live run would have filed.
+pub fn shadow_done(would_report: i32, total: i32, failures: bool) -> String {
+    if failures {
+        format!("⚠️ Ensayo terminado con errores: se habrían reportado {would_report} de {total} órdenes; no se reportó ninguna")
+    } else {
+        format!("🔍 Ensayo terminado: se habrían reportado {would_report} de {total} órdenes; no se reportó ninguna")
+    }
+}
+
 pub fn done(total: i32) -> String {
     format!("✅ Listo: {total} órdenes reportadas")
 }

@@ -145,6 +145,10 @@ diesel::table! {
         download_attempts -> Int4,
         error -> Nullable<Text>,
         finished_at -> Nullable<Timestamptz>,
+        /// Copy of the run's scheduled_at (set by trigger on insert), so a customer's runs are read newest first from one index
+        scheduled_at -> Nullable<Timestamptz>,
+        /// shadow: this customer's part checks every stuck order's page and files nothing (decided when the run is created); customers never see shadow parts
+        report_mode -> Text,
     }
 }
 
@@ -163,6 +167,14 @@ diesel::table! {
         origin -> Text,
         /// Enqueued by the schedule more than the grace period after its hour began (caught up or backfilled)
         late_start -> Bool,
+        /// Planner: browser-minutes the run was predicted to need when it was created (NULL: not predicted)
+        predicted_browser_minutes -> Nullable<Float8>,
+        /// Planner: wall-clock minutes the run was predicted to take when it was created (NULL: not predicted)
+        predicted_duration_minutes -> Nullable<Float8>,
+        /// finished_at - started_at in minutes, written when the run finishes (NULL: unfinished, or finished by code older than the planner)
+        actual_duration_minutes -> Nullable<Float8>,
+        /// live, or shadow: triggered as a rehearsal (reporterctl trigger-slot --shadow); every part of it is shadow
+        report_mode -> Text,
     }
 }
 
@@ -201,6 +213,24 @@ diesel::table! {
         last_reconcile_by -> Nullable<Text>,
         last_error -> Nullable<Text>,
         last_error_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    /// What a shadow run would have filed: one row per stuck order checked (would_report) or found already reported on the portal; never part of the ledger
+    reporter_shadow_reports (id) {
+        id -> Int8,
+        run_user_id -> Int8,
+        range_id -> Nullable<Int8>,
+        user_id -> Int8,
+        order_id -> Int8,
+        business_date -> Date,
+        outcome -> Text,
+        ticket -> Text,
+        status -> Text,
+        carrier -> Text,
+        tracking_number -> Text,
+        checked_at -> Timestamptz,
     }
 }
 
@@ -246,6 +276,8 @@ diesel::table! {
         portal_password_enc -> Nullable<Bytea>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        /// Overrides REPORTER_REPORT_MODE for this customer (NULL: the fleet's mode)
+        reporter_report_mode -> Nullable<Text>,
     }
 }
 
@@ -262,6 +294,9 @@ diesel::joinable!(reporter_reservations -> users (user_id));
 diesel::joinable!(reporter_run_users -> reporter_runs (run_id));
 diesel::joinable!(reporter_run_users -> users (user_id));
 diesel::joinable!(reporter_runs -> reporter_hour_slots (slot_id));
+diesel::joinable!(reporter_shadow_reports -> reporter_ranges (range_id));
+diesel::joinable!(reporter_shadow_reports -> reporter_run_users (run_user_id));
+diesel::joinable!(reporter_shadow_reports -> users (user_id));
 diesel::joinable!(reporter_stuck_orders -> reporter_run_users (run_user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -278,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reporter_schedule_missed_hours,
     reporter_schedule_pauses,
     reporter_schedule_state,
+    reporter_shadow_reports,
     reporter_slot_config,
     reporter_stuck_orders,
     users,

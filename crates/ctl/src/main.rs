@@ -32,6 +32,10 @@ enum Command {
         /// Show all 24 hours, not only the reporter window.
         #[arg(long)]
         all: bool,
+        /// Show the planner's table instead: predicted against available
+        /// browser-minutes per hour, with each hour's customers.
+        #[arg(long, conflicts_with = "all")]
+        plan: bool,
     },
     /// Pre-deploy check: config valid, DB reachable, no pending migrations, Redis reachable.
     Check,
@@ -53,6 +57,11 @@ enum Command {
         /// Business date YYYY-MM-DD; default: today in REPORTER_TIMEZONE.
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
+        /// A rehearsal: do everything but submit (every stuck order is
+        /// recorded as would_report); a run of its own, never seen by
+        /// customers.
+        #[arg(long)]
+        shadow: bool,
     },
     /// The schedule: last reconcile, pauses, the next 24 hours, missed hours.
     Schedule {
@@ -90,6 +99,9 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The supplier portal: check a customer's account against the profile.
+    #[command(subcommand)]
+    Portal(commands::portal::PortalCommand),
     /// Browser semaphore holders (worker, job, since) against the limit.
     Semaphore {
         #[command(subcommand)]
@@ -129,10 +141,13 @@ fn main() {
         Command::Migrate => commands::migrate::run(&settings),
         Command::User(c) => commands::user::run(&settings, c),
         Command::Token(c) => commands::token::run(&settings, c),
-        Command::Slots { all } => commands::slots::run(&settings, all),
+        Command::Slots { plan: true, .. } => commands::slots::run_plan(&settings),
+        Command::Slots { all, .. } => commands::slots::run(&settings, all),
         Command::Check => commands::check::run(&settings),
         Command::Alive { .. } => unreachable!("handled before the settings load"),
-        Command::TriggerSlot { hour, date } => commands::trigger::run(&settings, hour, date),
+        Command::TriggerSlot { hour, date, shadow } => {
+            commands::trigger::run(&settings, hour, date, shadow)
+        }
         Command::Schedule { json, action } => match action {
             None => commands::schedule::show(&settings, json),
             Some(a) => commands::schedule::run(&settings, a),
@@ -144,6 +159,10 @@ fn main() {
         Command::Run { id } => commands::runs::show(&settings, id),
         Command::Prune { dry_run } => commands::prune::run(&settings, dry_run),
         Command::Semaphore { action } => commands::semaphore::run(&settings, action),
+        Command::Portal(c) => match commands::portal::run(&settings, c) {
+            Ok(false) => std::process::exit(1),
+            other => other.map(|_| ()),
+        },
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -190,3 +190,33 @@ fn migration_count() -> usize {
         .unwrap()
         .len()
 }
+
+/// `reporterctl check` loads the portal profile the workers would: a typo
+/// in it fails the check with the file and the key named.
+#[test]
+fn check_names_the_bad_key_of_the_portal_profile() {
+    let db = EmptyDb::new();
+    let good = include_str!("../../worker/profiles/portal-sim.toml");
+    let bad = good.replacen(
+        "submit = \"button#report-submit\"",
+        "sumbit = \"button#report-submit\"",
+        1,
+    );
+    assert_ne!(good, bad);
+    let path = std::env::temp_dir().join(format!("bad-profile-{}.toml", std::process::id()));
+    std::fs::write(&path, bad).unwrap();
+    let out = ctl(&db.url, "redis://127.0.0.1:1", &["check"])
+        .env("REPORTER_PORTAL_PROFILE", &path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("FAIL invalid portal profile"), "{t}");
+    assert!(t.contains("sumbit"), "{t}");
+
+    let out = ctl(&db.url, "redis://127.0.0.1:1", &["check"])
+        .output()
+        .unwrap();
+    assert!(text(&out).contains("ok   portal profile (built-in portal-sim) valid"));
+}

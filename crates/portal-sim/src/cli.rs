@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use clap::Parser;
 
 use crate::accounts_file::load_accounts;
-use crate::config::{AccountSpec, SimConfig};
+use crate::config::{AccountSpec, Layout, SimConfig};
 use crate::error::SimError;
 
 /// Simulator of the supplier portal (see shared/portal-contract.md).
@@ -55,6 +55,16 @@ pub struct Cli {
     /// Each account gets 0..=N new orders on advance-day.
     #[arg(long, env = "PORTAL_SIM_MAX_NEW_ORDERS", default_value_t = 2)]
     pub max_new_orders: usize,
+
+    /// Pages served: `classic` (the contract's) or `alt` (a redesigned
+    /// portal: other paths, ids and export columns, paginated orders,
+    /// text-only tickets, exports built on demand).
+    #[arg(long, env = "PORTAL_SIM_LAYOUT", value_enum, default_value_t = Layout::Classic)]
+    pub layout: Layout,
+
+    /// `alt` layout: milliseconds between asking for an export and its link.
+    #[arg(long, env = "PORTAL_SIM_EXPORT_DELAY_MS", default_value_t = 1500)]
+    pub export_delay_ms: u64,
 }
 
 impl Cli {
@@ -74,6 +84,8 @@ impl Cli {
             move_rate: self.move_rate,
             max_new_orders_per_day: self.max_new_orders,
             workers: defaults.workers,
+            layout: self.layout,
+            export_delay: Duration::from_millis(self.export_delay_ms),
         })
     }
 }
@@ -105,6 +117,16 @@ mod tests {
             NaiveDate::from_ymd_opt(2025, 2, 3).unwrap()
         );
         assert_eq!(config.session_ttl, Duration::from_secs(5));
+        assert_eq!(config.layout, Layout::Classic);
+    }
+
+    #[test]
+    fn layout_flag_selects_the_alt_pages() {
+        let cli = Cli::parse_from(["portal-sim", "--layout", "alt", "--export-delay-ms", "200"]);
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.layout, Layout::Alt);
+        assert_eq!(config.export_delay, Duration::from_millis(200));
+        assert!(Cli::try_parse_from(["portal-sim", "--layout", "nueva"]).is_err());
     }
 
     #[test]

@@ -6,8 +6,13 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+pub use crate::layout::Layout;
+
 /// Idle time after which a portal session stops being accepted (contract: 30 min).
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// How long the `alt` layout takes to build an export once asked.
+pub const DEFAULT_EXPORT_DELAY: Duration = Duration::from_millis(1500);
 
 /// One portal account: its credentials and, optionally, how many orders it starts with.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -54,6 +59,10 @@ pub struct SimConfig {
     pub max_new_orders_per_day: usize,
     /// actix worker threads; the simulator needs few.
     pub workers: usize,
+    /// The pages served; the data and `/_sim/` are the same for every layout.
+    pub layout: Layout,
+    /// `alt` layout: time between asking for an export and its link.
+    pub export_delay: Duration,
 }
 
 impl Default for SimConfig {
@@ -69,6 +78,8 @@ impl Default for SimConfig {
             move_rate: 0.6,
             max_new_orders_per_day: 2,
             workers: 2,
+            layout: Layout::Classic,
+            export_delay: DEFAULT_EXPORT_DELAY,
         }
     }
 }

@@ -27,9 +27,10 @@ pub enum SimError {
 /// Portal page answers other than success, rendered the way a portal would.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    /// No session, an expired one, or one of a blocked account.
+    /// No session, an expired one, or one of a blocked account; the value
+    /// is the layout's login page.
     #[error("login required")]
-    LoginRequired,
+    LoginRequired(&'static str),
     #[error("not found")]
     NotFound,
     #[error("bad request: {0}")]
@@ -41,7 +42,7 @@ pub enum PageError {
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::LoginRequired => StatusCode::SEE_OTHER,
+            Self::LoginRequired(_) => StatusCode::SEE_OTHER,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -50,8 +51,8 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::LoginRequired => HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/login"))
+            Self::LoginRequired(login) => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, *login))
                 .finish(),
             Self::NotFound => html::respond(
                 self.status_code(),

@@ -26,10 +26,11 @@ pub struct RunningSim {
 pub async fn spawn(config: SimConfig) -> anyhow::Result<RunningSim> {
     let state = SimState::from_config(&config)?;
     let sim = web::Data::new(Sim::new(state));
+    let layout = config.layout;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(sim.clone())
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, layout))
     })
     .workers(config.workers.max(1))
     // The embedding program (or test) decides about signals, not the library.
@@ -47,7 +48,7 @@ pub async fn spawn(config: SimConfig) -> anyhow::Result<RunningSim> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    info!(%addr, seed = config.seed, accounts = config.accounts.len(), day = %config.start_day, "portal-sim started");
+    info!(%addr, seed = config.seed, accounts = config.accounts.len(), day = %config.start_day, %layout, "portal-sim started");
     Ok(RunningSim {
         addr,
         handle,

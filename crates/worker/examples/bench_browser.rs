@@ -255,6 +255,8 @@ async fn store(rows: &[reporter_core::domain::OrderSnapshot]) -> Option<Duration
             when.date_naive(),
             reporter_core::jobs::RunOrigin::Manual,
             false,
+            reporter_core::domain::ReportMode::Live,
+            reporter_core::domain::ReportMode::Live,
         )
         .ok()?;
         let ru_id = *pipeline::pending_run_users(&mut c, run.id).ok()?.first()?;

@@ -7,4 +7,5 @@ pub mod fleet;
 pub mod jobs;
 pub mod lock_keeper;
 pub mod portal;
+pub mod portal_check;
 pub mod runner;

@@ -100,6 +100,20 @@ pub async fn run(
         ))
         .register(job_worker!(
             env,
+            "shadow-slot",
+            shadow_slot,
+            1,
+            jobs::process_slot::run_shadow
+        ))
+        .register(job_worker!(
+            env,
+            "portal-check",
+            portal_check,
+            1,
+            jobs::portal_check::run
+        ))
+        .register(job_worker!(
+            env,
             "download-compare",
             download_compare,
             n,

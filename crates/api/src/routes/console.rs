@@ -257,3 +257,52 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Days the console's prediction error is measured over.
+const PREDICTION_ERROR_DAYS: u32 = 14;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanOut {
+    /// `points` or `time` (`REPORTER_ADMISSION`).
+    pub admission: &'static str,
+    pub max_active_selenium: u32,
+    /// `REPORTER_PLANNER_MARGIN`.
+    pub margin: f64,
+    pub history_days: u32,
+    /// Browser-minutes each hour has: 60 × MAX_ACTIVE_SELENIUM × (1 − margin).
+    pub available_minutes: f64,
+    /// The fleet's minutes per login, export and report (medians of the
+    /// history, or the defaults).
+    pub timings: reporter_core::planner::FleetTimings,
+    /// The reservable window's hours.
+    pub hours: Vec<reporter_core::planner::HourPlan>,
+    /// Predicted against actual run duration, runs finished in the last 14 days.
+    pub prediction_error: reporter_core::planner::PredictionError,
+}
+
+/// The hour planner: per hour, predicted browser-minutes against available,
+/// with the customers behind them, and how far recent predictions were off.
+#[utoipa::path(get, path = "/api/reporter/admin/plan/", tag = "admin",
+    responses((status = 200, body = PlanOut), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn plan(state: web::Data<AppState>, _admin: AdminUser) -> Result<HttpResponse, ApiError> {
+    use reporter_core::planner;
+    let ps = planner::PlannerSettings::from_settings(&state.settings);
+    let (est, hours, error) = state
+        .db(move |c| {
+            let est = planner::load_estimates(c, ps.history_days)?;
+            let hours = planner::hour_plans(c, &ps, &est)?;
+            let error = planner::prediction_error(c, PREDICTION_ERROR_DAYS)?;
+            Ok((est, hours, error))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(PlanOut {
+        admission: ps.admission.as_str(),
+        max_active_selenium: ps.params.max_browsers,
+        margin: ps.params.margin,
+        history_days: ps.history_days,
+        available_minutes: ps.available_minutes(),
+        timings: est.timings,
+        hours,
+        prediction_error: error,
+    }))
+}

@@ -135,14 +135,29 @@ pub async fn reports(
     crate::input::text("q", &filter.search, 100, "invalid_filter")?;
     crate::input::text("status", &filter.status, 100, "invalid_filter")?;
     let (run_id, uid) = (id.into_inner(), auth.user_id);
+    let kept = state.finished_reports.clone();
     let found = state
         .db(move |c| {
             let Some(ru) = dashboard::run_user_of(c, run_id, uid)? else {
                 return Ok(None);
             };
-            Ok(Some(dashboard::reports_page(
-                c, ru.id, &filter, page, per_page,
-            )?))
+            // A finished run-user's list no longer changes: pages of it
+            // come from memory (see crate::finished_reports).
+            let Some(finished_at) = ru.finished_at else {
+                return Ok(Some(dashboard::reports_page(
+                    c, ru.id, &filter, page, per_page,
+                )?));
+            };
+            let now = std::time::Instant::now();
+            let list = match kept.get(ru.id, finished_at, now) {
+                Some(list) => list,
+                None => {
+                    let list = std::sync::Arc::new(dashboard::report_list(c, ru.id)?);
+                    kept.put(ru.id, finished_at, now, list.clone());
+                    list
+                }
+            };
+            Ok(Some(list.page(&filter, page, per_page)))
         })
         .await?;
     // A customer who was not in this run must not learn that it exists.

@@ -5,9 +5,12 @@ pub mod admin;
 pub mod console;
 pub mod dashboard;
 pub mod docs;
+pub mod exports;
 pub mod health;
+pub mod history;
 pub mod metrics;
 pub mod operations;
+pub mod portal_check;
 pub mod reservations;
 pub mod runs;
 pub mod schedule;
@@ -50,6 +53,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/reporter/runs/{id}/progress").route(web::get().to(runs::progress)),
             )
             .service(
+                web::resource("/reporter/runs/{id}/reports/export")
+                    .route(web::get().to(exports::run_export)),
+            )
+            .service(
+                web::resource("/reporter/reports/export")
+                    .route(web::get().to(exports::range_export)),
+            )
+            .service(web::resource("/reporter/history").route(web::get().to(history::history)))
+            .service(
                 web::resource("/reporter/admin/config")
                     .route(web::get().to(admin::get_config))
                     .route(web::patch().to(admin::change_config)),
@@ -62,6 +74,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/reporter/admin/reservations")
                     .route(web::get().to(admin::list_reservations)),
+            )
+            .service(
+                web::resource("/reporter/admin/portal-check")
+                    .route(web::post().to(portal_check::start)),
+            )
+            .service(
+                web::resource("/reporter/admin/portal-check/{id}")
+                    .route(web::get().to(portal_check::show)),
             )
             .service(
                 web::resource("/reporter/admin/trigger-slot")
@@ -94,6 +114,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/reporter/admin/activity").route(web::get().to(console::activity)),
             )
+            .service(web::resource("/reporter/admin/plan").route(web::get().to(console::plan)))
             .service(
                 web::resource("/reporter/admin/schedule").route(web::get().to(schedule::overview)),
             )

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use reporter_core::browser_semaphore::{BrowserSemaphore, LeaseInfo};
 use reporter_core::domain::Hour;
 use reporter_core::fleet::{self, WorkerBeat};
-use reporter_core::jobs::{self, JobQueues, ProcessSlot, QueueStats, ReportRange};
+use reporter_core::jobs::{self, JobQueues, ProcessSlot, QueueStats, ReportRange, ShadowSlot};
 use reporter_core::models::pipeline;
 use reporter_core::schedule::clock;
 use serde::{Deserialize, Serialize};
@@ -30,15 +30,24 @@ pub struct TriggerSlot {
     /// `date_out_of_range`); default: today in the reporter's time zone.
     #[schema(value_type = Option<String>, format = Date)]
     pub date: Option<NaiveDate>,
+    /// A rehearsal (shadow run): everything but submitting; every stuck
+    /// order is recorded as `would_report` and customers never see it. Its
+    /// run is separate from the hour's live run. Default false.
+    #[serde(default)]
+    pub shadow: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Triggered {
+    /// The instant the run is stored under: the hour's start, or for a
+    /// shadow run a few seconds to minutes after it.
     pub scheduled_at: chrono::DateTime<Utc>,
     pub hour_label: String,
+    pub shadow: bool,
 }
 
-/// Run a slot now. Idempotent like beat's job: a slot hour has one run.
+/// Run a slot now. Idempotent like beat's job: a slot hour has one run
+/// (a shadow trigger is a rehearsal run of its own each time).
 #[utoipa::path(post, path = "/api/reporter/admin/trigger-slot/", tag = "admin", request_body = TriggerSlot,
     responses((status = 202, body = Triggered), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("token" = [])))]
@@ -59,14 +68,24 @@ pub async fn trigger_slot(
         ApiError::bad_request("invalid_hour", "Esa hora no existe en la zona horaria")
     })?;
     let queues = JobQueues::new(redis(&state).await?, &state.settings.redis_prefix, 1);
-    queues
-        .push(ProcessSlot::new(at))
-        .await
-        .map_err(ApiError::unavailable)?;
-    tracing::info!(user.id = admin.0.user_id, scheduled_at = %at, "slot triggered by an operator");
+    let scheduled_at = if body.shadow {
+        let job = ShadowSlot::new(at, now);
+        let stored = job.scheduled_at();
+        queues.push(job).await.map_err(ApiError::unavailable)?;
+        stored
+    } else {
+        queues
+            .push(ProcessSlot::new(at))
+            .await
+            .map_err(ApiError::unavailable)?;
+        at
+    };
+    tracing::info!(user.id = admin.0.user_id, scheduled_at = %scheduled_at, shadow = body.shadow,
+                   "slot triggered by an operator");
     Ok(HttpResponse::Accepted().json(Triggered {
-        scheduled_at: at,
+        scheduled_at,
         hour_label: hour.label(),
+        shadow: body.shadow,
     }))
 }
 

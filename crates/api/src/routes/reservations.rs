@@ -1,8 +1,9 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use reporter_core::domain::{hour_label, MonthlyOrders, Weight};
-use reporter_core::models::reservation::{self, Reservation, ReservationChange};
+use reporter_core::models::reservation::{self, Admitted, Reservation, ReservationChange};
 use reporter_core::models::slot;
+use reporter_core::planner::PlannerSettings;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -29,6 +30,11 @@ pub struct ReservationOut {
     /// Spanish sentence saying so.
     #[serde(flatten)]
     pub next_run: reporter_core::schedule::NextRun,
+    /// Only on a create or change that leaves the hour predicted past its
+    /// browser-time budget (`REPORTER_ADMISSION=points`): a Spanish
+    /// sentence with the predicted and available browser-minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 fn out(r: Reservation, hour: i32, tz: chrono_tz::Tz) -> ReservationOut {
@@ -52,7 +58,19 @@ fn out(r: Reservation, hour: i32, tz: chrono_tz::Tz) -> ReservationOut {
             r.slot_assigned_at,
             Utc::now(),
         ),
+        warning: None,
     }
+}
+
+/// A written reservation with the planner's warning, if any.
+fn admitted(
+    c: &mut diesel::PgConnection,
+    a: Admitted,
+    tz: chrono_tz::Tz,
+) -> Result<ReservationOut, ApiError> {
+    let mut r = with_hour(c, a.reservation, tz)?;
+    r.warning = a.over_budget.map(|o| o.warning());
+    Ok(r)
 }
 
 fn with_hour(
@@ -107,9 +125,12 @@ async fn settle(
 }
 
 /// Reserve an hour. Full hour → 400 `slot_full` ("Hora llena por capacidad").
+/// An hour predicted past its browser-time budget answers with `warning`
+/// (default `REPORTER_ADMISSION=points`) or 400 `hour_over_time_budget`
+/// (`time`).
 #[utoipa::path(post, path = "/api/reporter/reservations/", tag = "reporter", request_body = CreateReservation,
     responses((status = 201, body = ReservationOut),
-        (status = 400, body = ErrorBody, description = "`slot_full`, `outside_window`, `no_slot_available`, `slot_not_found`, invalid body"),
+        (status = 400, body = ErrorBody, description = "`slot_full`, `outside_window`, `no_slot_available`, `slot_not_found`, `hour_over_time_budget` (only with `REPORTER_ADMISSION=time`), invalid body"),
         (status = 409, body = ErrorBody, description = "`already_reserved`")),
     security(("token" = [])))]
 pub async fn create(
@@ -122,12 +143,13 @@ pub async fn create(
         monthly_orders_estimate,
     } = body.into_inner();
     let uid = auth.user_id;
-    let factor = state.settings.estimated_pending_factor;
+    let planner = PlannerSettings::from_settings(&state.settings);
     let tz = state.settings.timezone;
     let r = state
         .db(move |c| {
-            let r = reservation::create(c, uid, slot_id, monthly_orders_estimate, factor)?;
-            with_hour(c, r, tz)
+            let a =
+                reservation::create_planned(c, uid, slot_id, monthly_orders_estimate, &planner)?;
+            admitted(c, a, tz)
         })
         .await;
     let r = settle(&state, r).await?;
@@ -150,7 +172,9 @@ pub struct ChangeReservation {
 
 /// Move and/or re-weigh the reservation, atomically, under the capacity rule.
 #[utoipa::path(patch, path = "/api/reporter/reservations/", tag = "reporter", request_body = ChangeReservation,
-    responses((status = 200, body = ReservationOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ReservationOut),
+        (status = 400, body = ErrorBody, description = "`slot_full`, `outside_window`, `slot_not_found`, `empty_change`, `hour_over_time_budget` (only with `REPORTER_ADMISSION=time`), invalid body"),
+        (status = 404, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn change(
     state: web::Data<AppState>,
@@ -168,7 +192,7 @@ pub async fn change(
         ));
     }
     let uid = auth.user_id;
-    let factor = state.settings.estimated_pending_factor;
+    let planner = PlannerSettings::from_settings(&state.settings);
     let tz = state.settings.timezone;
     let change = ReservationChange {
         slot_id,
@@ -176,8 +200,8 @@ pub async fn change(
     };
     let r = state
         .db(move |c| {
-            let r = reservation::change(c, uid, change, factor)?;
-            with_hour(c, r, tz)
+            let a = reservation::change_planned(c, uid, change, &planner)?;
+            admitted(c, a, tz)
         })
         .await;
     let r = settle(&state, r).await?;

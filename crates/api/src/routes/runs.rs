@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use reporter_core::domain::{hour_label, DownloadStatus, RunStatus, RunUserResult};
+use reporter_core::domain::{hour_label, DownloadStatus, ReportMode, RunStatus, RunUserResult};
 use reporter_core::models::run::{self, Run, UserPart};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +27,8 @@ pub struct RunOut {
     pub late_start: bool,
     /// For late starts: "Tu ejecución de las 09:00 se recuperó a las 11:02".
     pub late_start_note: Option<String>,
+    /// `shadow`: a rehearsal that files nothing (only admins see these).
+    pub report_mode: ReportMode,
 }
 
 pub fn run_out(r: Run, hour: i32, tz: chrono_tz::Tz) -> RunOut {
@@ -38,6 +40,7 @@ pub fn run_out(r: Run, hour: i32, tz: chrono_tz::Tz) -> RunOut {
             r.late_start,
         ),
         origin: r.origin,
+        report_mode: r.report_mode,
         late_start: r.late_start,
         id: r.id,
         slot_id: r.slot_id,
@@ -98,6 +101,9 @@ pub struct UserProgress {
     /// What this customer's part came to; `completed_with_failures` when a
     /// range failed for good.
     pub result: RunUserResult,
+    /// `shadow`: this part checks its orders and files nothing (admins only:
+    /// a customer never sees a shadow part).
+    pub report_mode: ReportMode,
 }
 
 impl UserProgress {
@@ -108,6 +114,7 @@ impl UserProgress {
             user_id: u.user_id,
             email: part.email,
             result,
+            report_mode: u.report_mode,
             download_compare_status: u.download_compare_status,
             total_pending_orders: u.total_pending_orders,
             total_ranges: u.total_ranges,

@@ -200,6 +200,42 @@ async fn operators_see_queues_semaphore_workers_and_can_trigger_a_slot() {
         .await;
     assert_eq!(queued(&queues[0]), 1, "{queues}");
 
+    // A rehearsal goes to its own queue (never taken by a worker that does
+    // not know shadow runs), stored a few seconds into the same hour.
+    let (s, t) = app
+        .call(
+            Method::POST,
+            "/api/reporter/admin/trigger-slot/",
+            Some(&admin.token),
+            Some(json!({"hour": 9, "date": "2026-11-02", "shadow": true})),
+        )
+        .await;
+    assert_eq!(s, 202, "{t}");
+    assert_eq!(t["shadow"], true);
+    let at: chrono::DateTime<chrono::Utc> = t["scheduled_at"].as_str().unwrap().parse().unwrap();
+    let hour: chrono::DateTime<chrono::Utc> = "2026-11-02T14:00:00Z".parse().unwrap();
+    let offset = (at - hour).num_seconds();
+    assert!((1..3600).contains(&offset), "{t}");
+    let (_, queues) = app
+        .call(
+            Method::GET,
+            "/api/reporter/admin/queues/",
+            Some(&admin.token),
+            None,
+        )
+        .await;
+    let by_name = |name: &str| {
+        queues
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(queued(&by_name("shadow-slot")), 1, "{queues}");
+    assert_eq!(queued(&by_name("process-slot")), 1, "{queues}");
+
     let (s, b) = app
         .call(
             Method::POST,

@@ -439,3 +439,82 @@ fn uuid_like() -> String {
         Utc::now().timestamp_nanos_opt().unwrap_or(0)
     )
 }
+
+/// A finished run-user's table is served from the list kept in memory: the
+/// same pages, filters and statuses as the statement that reads them, and
+/// a list read again when a retried range finishes the run-user anew.
+#[tokio::test]
+async fn a_finished_run_users_reports_come_from_memory_exactly_as_the_database_would_answer() {
+    use reporter_core::models::dashboard::{report_list, reports_page, ReportFilter};
+    let app = TestApp::spawn().await;
+    let ana = app.create_user("ana@example.com", 1000, false);
+    let run = seed_run(&app, 10, ana.id, 30, 25);
+
+    let mut c = app.conn();
+    let list = report_list(&mut c, run.run_user_id).unwrap();
+    for (search, status) in [
+        ("", ""),
+        ("servi", ""),
+        ("SERVI", ""),
+        ("5024", ""),
+        ("50", ""),
+        ("gu00", ""),
+        ("t-2", ""),
+        ("%", ""),
+        ("", "Novedad"),
+        ("envia", "En tránsito"),
+        ("nothing", ""),
+    ] {
+        let filter = ReportFilter {
+            search: search.into(),
+            status: status.into(),
+        };
+        for (page, per_page) in [(1, 10), (3, 10), (2, 7), (9, 10), (1, 200)] {
+            let db = reports_page(&mut c, run.run_user_id, &filter, page, per_page).unwrap();
+            let mem = list.page(&filter, page, per_page);
+            assert_eq!(
+                serde_json::to_value(&mem).unwrap(),
+                serde_json::to_value(&db).unwrap(),
+                "q={search:?} status={status:?} page={page} per_page={per_page}"
+            );
+        }
+    }
+
+    let finish = |c: &mut PgConnection, at: chrono::DateTime<Utc>| {
+        diesel::update(reporter_run_users::table.find(run.run_user_id))
+            .set(reporter_run_users::finished_at.eq(Some(at)))
+            .execute(c)
+            .unwrap();
+    };
+    let first_finish = Utc::now() - Duration::minutes(5);
+    finish(&mut c, first_finish);
+    let path = |q: &str| format!("/api/reporter/runs/{}/reports?{q}", run.run_id);
+    async fn get(app: &TestApp, path: String, token: &str) -> serde_json::Value {
+        let (s, p) = app.call(Method::GET, &path, Some(token), None).await;
+        assert_eq!(s, 200, "{p}");
+        p
+    }
+    let total = |_: &TestApp, q: &'static str| get(&app, path(q), &ana.token);
+    assert_eq!(total(&app, "per_page=10").await["total"], 25);
+    assert_eq!(total(&app, "q=servi").await["total"], 3);
+    assert_eq!(total(&app, "status=Novedad").await["total"], 12);
+
+    // A failed range retried from the console clears finished_at; its
+    // report lands; the run-user finishes again, later.
+    diesel::insert_into(reporter_order_reports::table)
+        .values((
+            reporter_order_reports::user_id.eq(ana.id),
+            reporter_order_reports::order_id.eq(6001),
+            reporter_order_reports::business_date.eq(Utc::now().date_naive()),
+            reporter_order_reports::run_user_id.eq(Some(run.run_user_id)),
+            reporter_order_reports::ticket.eq("T-RETRY"),
+            reporter_order_reports::outcome.eq("reported"),
+            reporter_order_reports::status.eq("Novedad"),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    finish(&mut c, Utc::now());
+    let p = total(&app, "q=retry").await;
+    assert_eq!(p["total"], 1, "{p}");
+    assert_eq!(total(&app, "per_page=10").await["total"], 26);
+}

@@ -7,6 +7,7 @@
 )]
 
 mod helpers;
+mod ledger_seed;
 
 mod accounts;
 mod admin;
@@ -14,7 +15,11 @@ mod capacity_under_concurrency;
 mod dashboard_api;
 mod edge;
 mod errors;
+mod exports;
 mod health_and_docs;
+mod history;
+mod planner;
+mod portal_check;
 mod reservations;
 mod runs;
 mod schedule;

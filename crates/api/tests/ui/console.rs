@@ -265,3 +265,74 @@ async fn an_operator_sees_late_missed_and_paused_hours_backfills_and_pauses() {
     wait_shown(&d, "#pauses-empty").await;
     d.quit().await.unwrap();
 }
+
+/// "Ensayo" turns the trigger into a rehearsal: its own queue, its own
+/// confirmation and message; a shadow run's row is marked and says how many
+/// orders it would have filed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_rehearses_an_hour_and_sees_the_shadow_run_marked() {
+    let ui = Ui::start(&[]).await;
+    ui.create_user("ops@example.com", 0, true);
+    let (ana, _) = ui.create_user("ana@example.com", 1000, false);
+    let d = ui.browser(Viewport::Desktop).await;
+    ui.login(&d, "ops@example.com").await;
+    wait_text(&d, "h1", "Consola de operación").await;
+
+    click(&d, "#trigger-shadow").await;
+    click(&d, "#trigger-button").await;
+    wait_text(&d, "#confirm-dialog", "sin reportar ninguna").await;
+    confirm(&d).await;
+    wait_text(&d, "#trigger-status", "Ensayo de la franja").await;
+    let (shadow, queues) = queued(&ui, "shadow-slot").await;
+    assert_eq!(shadow.waiting + shadow.scheduled, 1, "{queues:?}");
+    let (live, _) = queued(&ui, "process-slot").await;
+    assert_eq!(
+        live.waiting + live.scheduled,
+        0,
+        "a rehearsal is not the hour's run"
+    );
+
+    // A worker made the rehearsal's run and checked 7 orders.
+    let mut c = ui.conn();
+    let now = Utc::now();
+    let run_id: i64 = diesel::insert_into(reporter_runs::table)
+        .values((
+            reporter_runs::slot_id.eq(ui.slot_id(7)),
+            reporter_runs::scheduled_at.eq(now - chrono::Duration::minutes(3)),
+            reporter_runs::started_at.eq(Some(now - chrono::Duration::minutes(3))),
+            reporter_runs::status.eq("running"),
+            reporter_runs::report_mode.eq("shadow"),
+        ))
+        .returning(reporter_runs::id)
+        .get_result(&mut c)
+        .unwrap();
+    let ru: i64 = diesel::insert_into(reporter_run_users::table)
+        .values((
+            reporter_run_users::run_id.eq(run_id),
+            reporter_run_users::user_id.eq(ana),
+            reporter_run_users::report_mode.eq("shadow"),
+            reporter_run_users::total_pending_orders.eq(9),
+        ))
+        .returning(reporter_run_users::id)
+        .get_result(&mut c)
+        .unwrap();
+    for order in 0..9 {
+        diesel::insert_into(reporter_core::schema::reporter_shadow_reports::table)
+            .values((
+                reporter_core::schema::reporter_shadow_reports::run_user_id.eq(ru),
+                reporter_core::schema::reporter_shadow_reports::user_id.eq(ana),
+                reporter_core::schema::reporter_shadow_reports::order_id.eq(700 + order),
+                reporter_core::schema::reporter_shadow_reports::business_date.eq(now.date_naive()),
+                reporter_core::schema::reporter_shadow_reports::outcome.eq(if order < 7 {
+                    "would_report"
+                } else {
+                    "already_reported"
+                }),
+            ))
+            .execute(&mut c)
+            .unwrap();
+    }
+    let row = format!("#runs-table tr[data-run='{run_id}']");
+    wait_text(&d, &row, "ensayo").await;
+    wait_text(&d, &row, "ensayo: 7 se habrían reportado").await;
+}

@@ -8,8 +8,12 @@
 )]
 
 mod harness;
+#[path = "../it/ledger_seed.rs"]
+mod ledger_seed;
 
 mod access;
 mod console;
 mod customer;
+mod history;
 mod live_run;
+mod planner;

@@ -41,6 +41,12 @@ pub struct Settings {
     pub max_active_selenium: u32,
     pub estimated_pending_factor: f64,
     pub range_size: u32,
+    /// Planner: share of an hour's browser time kept free.
+    pub planner_margin: f64,
+    /// Planner: days of history its medians are taken over.
+    pub planner_history_days: u32,
+    /// What a reservation over its hour's browser-time budget gets.
+    pub admission: crate::planner::Admission,
     pub selenium_semaphore_ttl_secs: u64,
     pub semaphore_lease_secs: u64,
     pub timezone: Tz,
@@ -48,6 +54,9 @@ pub struct Settings {
     pub download_retry_secs: u64,
     pub range_retry_secs: u64,
     pub portal_driver: String,
+    /// Whether the fleet files reports (`live`) or only rehearses them
+    /// (`shadow`); a customer's own mode overrides it.
+    pub report_mode: crate::domain::ReportMode,
     pub api_bind: String,
     pub migrate_on_start: bool,
     pub db_pool_size: u32,
@@ -119,6 +128,12 @@ impl Settings {
             max_active_selenium: v.int("MAX_ACTIVE_SELENIUM")? as u32,
             estimated_pending_factor: v.float("REPORTER_ESTIMATED_PENDING_FACTOR")?,
             range_size: v.int("REPORTER_RANGE_SIZE")? as u32,
+            planner_margin: v.float("REPORTER_PLANNER_MARGIN")?,
+            planner_history_days: v.int("REPORTER_PLANNER_HISTORY_DAYS")? as u32,
+            admission: v
+                .text("REPORTER_ADMISSION")?
+                .parse()
+                .map_err(|e| invalid("REPORTER_ADMISSION", e))?,
             selenium_semaphore_ttl_secs: v.int("REPORTER_SELENIUM_SEMAPHORE_TTL")? as u64,
             semaphore_lease_secs: v.int("REPORTER_SEMAPHORE_LEASE_SECS")? as u64,
             timezone,
@@ -129,6 +144,15 @@ impl Settings {
             download_retry_secs: v.int("REPORTER_DOWNLOAD_RETRY_SECS")? as u64,
             range_retry_secs: v.int("REPORTER_RANGE_RETRY_SECS")? as u64,
             portal_driver: v.text("REPORTER_PORTAL_DRIVER")?,
+            report_mode: {
+                let mode = v.text("REPORTER_REPORT_MODE")?;
+                crate::domain::ReportMode::parse(mode.trim()).ok_or_else(|| {
+                    invalid(
+                        "REPORTER_REPORT_MODE",
+                        format!("expected `live` or `shadow`, got {mode:?}"),
+                    )
+                })?
+            },
             api_bind: v.text("REPORTER_API_BIND")?,
             migrate_on_start: v.bool("REPORTER_MIGRATE_ON_START")?,
             db_pool_size: v.int("REPORTER_DB_POOL_SIZE")? as u32,
@@ -261,6 +285,8 @@ mod tests {
             ("REPORTER_PUBLIC_URLS", "reporter.example.com"),
             ("REPORTER_PUBLIC_URLS", "https://reporter.example.com/app"),
             ("REPORTER_TOKEN_TTL_DAYS", "0"),
+            ("REPORTER_ADMISSION", "strict"),
+            ("REPORTER_PLANNER_MARGIN", "1"),
         ] {
             let mut env = base();
             env.insert(var.into(), bad.into());

@@ -12,7 +12,7 @@ mod window;
 pub use error::DomainError;
 pub use hour::{hour_label, Hour};
 pub use monthly_orders::{estimated_pending_orders, MonthlyOrders};
-pub use status::{DownloadStatus, RangeStatus, RunStatus, RunUserFacts, RunUserResult};
+pub use status::{DownloadStatus, RangeStatus, ReportMode, RunStatus, RunUserFacts, RunUserResult};
 pub use stuck::{cut_ranges, is_terminal, stuck_orders, OrderSnapshot, TERMINAL_STATUSES};
 pub use weight::Weight;
 pub use window::{first_fit, slot_accepts, ReservableWindow, SlotUsage};

@@ -110,6 +110,33 @@ stored_state! {
     }
 }
 
+stored_state! {
+    /// `reporter_runs.report_mode`, `reporter_run_users.report_mode` and a
+    /// customer's override (`users.reporter_report_mode`): whether reports
+    /// are filed, or only rehearsed (docs/portal.md, "Onboarding a real
+    /// portal").
+    ReportMode {
+        /// Files a report for every stuck order.
+        Live = "live",
+        /// Does everything short of submitting: opens every stuck order's
+        /// page, checks its report form and records `would_report`.
+        Shadow = "shadow",
+    }
+}
+
+impl ReportMode {
+    /// A customer's part of a run: shadow when the run is (a run triggered
+    /// as a rehearsal files nothing for anyone); otherwise the customer's
+    /// own mode, else the fleet's (`REPORTER_REPORT_MODE`).
+    pub fn of_part(run: ReportMode, customer: Option<ReportMode>, fleet: ReportMode) -> ReportMode {
+        if run == ReportMode::Shadow || customer.unwrap_or(fleet) == ReportMode::Shadow {
+            ReportMode::Shadow
+        } else {
+            ReportMode::Live
+        }
+    }
+}
+
 impl RangeStatus {
     /// Completed or failed: no worker will touch it again.
     pub fn is_final(self) -> bool {
@@ -178,6 +205,23 @@ impl RunUserResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shadow_run_is_shadow_for_everyone_else_the_customer_overrides_the_fleet() {
+        use ReportMode::{Live, Shadow};
+        for customer in [None, Some(Live), Some(Shadow)] {
+            for fleet in [Live, Shadow] {
+                assert_eq!(ReportMode::of_part(Shadow, customer, fleet), Shadow);
+            }
+        }
+        assert_eq!(ReportMode::of_part(Live, None, Live), Live);
+        assert_eq!(ReportMode::of_part(Live, None, Shadow), Shadow);
+        assert_eq!(ReportMode::of_part(Live, Some(Shadow), Live), Shadow);
+        assert_eq!(ReportMode::of_part(Live, Some(Live), Shadow), Live);
+        for m in ReportMode::ALL {
+            assert_eq!(ReportMode::parse(m.as_str()), Some(*m));
+        }
+    }
 
     #[test]
     fn every_state_reads_back_what_it_stores() {

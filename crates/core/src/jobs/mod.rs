@@ -20,7 +20,9 @@ use apalis_redis::{Config, RedisStorage};
 use redis::aio::ConnectionManager;
 use serde::{de::DeserializeOwned, Serialize};
 
-pub use payloads::{DownloadCompare, ProcessSlot, ReportRange, Repush, RunOrigin};
+pub use payloads::{
+    DownloadCompare, PortalCheck, ProcessSlot, ReportRange, Repush, RunOrigin, ShadowSlot,
+};
 pub use stats::{queue_stats, QueueStats};
 
 /// A job kind: what a payload needs to be pushed by [`JobQueues::push`].
@@ -58,7 +60,13 @@ pub fn queue_name(prefix: &str, kind: &str) -> String {
     format!("{prefix}:queue:{kind}")
 }
 
-pub const ALL_KINDS: [&str; 3] = [ProcessSlot::KIND, DownloadCompare::KIND, ReportRange::KIND];
+pub const ALL_KINDS: [&str; 5] = [
+    ProcessSlot::KIND,
+    DownloadCompare::KIND,
+    ReportRange::KIND,
+    ShadowSlot::KIND,
+    PortalCheck::KIND,
+];
 
 /// How long a worker may stay silent before its in-flight jobs are handed
 /// to another worker: heartbeat × missed beats = 60 s. apalis sends the
@@ -87,23 +95,27 @@ pub struct EnqueueError {
     pub message: String,
 }
 
-/// The three queues, for producers and workers alike. Cheap to clone.
+/// The queues, for producers and workers alike. Cheap to clone.
 #[derive(Clone)]
 pub struct JobQueues {
     pub process_slot: RedisStorage<ProcessSlot>,
     pub download_compare: RedisStorage<DownloadCompare>,
     pub report_range: RedisStorage<ReportRange>,
+    pub shadow_slot: RedisStorage<ShadowSlot>,
+    pub portal_check: RedisStorage<PortalCheck>,
 }
 
 impl JobQueues {
     /// `batch` = tasks a worker reserves per fetch; keep it at most the
     /// worker's concurrency so reserved tasks are not stuck behind busy ones.
-    /// process-slot always takes one at a time.
+    /// process-slot and shadow-slot always take one at a time.
     pub fn new(conn: ConnectionManager, prefix: &str, batch: usize) -> Self {
         JobQueues {
             process_slot: storage(conn.clone(), prefix, 1),
             download_compare: storage(conn.clone(), prefix, batch),
-            report_range: storage(conn, prefix, batch),
+            report_range: storage(conn.clone(), prefix, batch),
+            shadow_slot: storage(conn.clone(), prefix, 1),
+            portal_check: storage(conn, prefix, 1),
         }
     }
 

@@ -125,6 +125,73 @@ impl Job for ProcessSlot {
     }
 }
 
+/// A rehearsal of one slot hour (`reporterctl trigger-slot --shadow`, the
+/// console's trigger): the hour's run in shadow mode, which files nothing.
+/// A kind and queue of its own, so a worker from before shadow runs (mid
+/// deploy, or after a rollback) never takes it and runs the hour for real.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShadowSlot {
+    /// The slot hour's start (as [`ProcessSlot::scheduled_at`]).
+    pub hour_at: DateTime<Utc>,
+    /// The rehearsal's run is stored this many seconds (1-3599) after the
+    /// hour's start: still the same slot hour and business day, but never
+    /// the (slot, scheduled_at) of the hour's live run, which it must not
+    /// take the place of. Taken from the clock when asked, so two
+    /// rehearsals of one hour are two runs.
+    pub offset_secs: u32,
+}
+
+impl ShadowSlot {
+    pub fn new(hour_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        ShadowSlot {
+            hour_at,
+            offset_secs: 1 + now.timestamp().rem_euclid(3599) as u32,
+        }
+    }
+
+    /// The instant the rehearsal's run is stored under.
+    pub fn scheduled_at(&self) -> DateTime<Utc> {
+        self.hour_at + chrono::Duration::seconds(i64::from(self.offset_secs.clamp(1, 3599)))
+    }
+}
+
+impl Job for ShadowSlot {
+    const KIND: &'static str = "shadow-slot";
+    const MAX_ATTEMPTS: u32 = 1;
+
+    fn queue(queues: &JobQueues) -> &RedisStorage<Self> {
+        &queues.shadow_slot
+    }
+
+    fn idempotency_key(&self) -> Option<String> {
+        Some(format!("shadow-slot:{}", self.scheduled_at().timestamp()))
+    }
+}
+
+/// `POST /api/reporter/admin/portal-check/`: a worker logs into the
+/// customer's portal account and checks the profile's selectors and
+/// columns (`reporterctl portal check`), filing nothing, and stores the
+/// report under `check_id` (see `crate::portal_checks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalCheck {
+    pub check_id: String,
+    /// The customer's email in the users table.
+    pub email: String,
+}
+
+impl Job for PortalCheck {
+    const KIND: &'static str = "portal-check";
+    const MAX_ATTEMPTS: u32 = 1;
+
+    fn queue(queues: &JobQueues) -> &RedisStorage<Self> {
+        &queues.portal_check
+    }
+
+    fn idempotency_key(&self) -> Option<String> {
+        Some(format!("portal-check:{}", self.check_id))
+    }
+}
+
 /// Download the export of one customer in one run, compare, cut ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownloadCompare {

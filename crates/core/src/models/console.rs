@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
-use crate::domain::RunStatus;
+use crate::domain::{ReportMode, RunStatus};
 use crate::prepared::prepared;
 
 /// One run of a day, with the numbers an operator scans for.
@@ -44,6 +44,15 @@ pub struct RunSummary {
     /// Started late by the schedule (caught up or backfilled).
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub late_start: bool,
+    /// `shadow`: a rehearsal run (triggered with `shadow`), nothing filed.
+    #[diesel(sql_type = Text)]
+    pub report_mode: ReportMode,
+    /// Customers whose part is shadow (all of them in a shadow run).
+    #[diesel(sql_type = BigInt)]
+    pub users_shadow: i64,
+    /// Orders the shadow parts checked and would have filed.
+    #[diesel(sql_type = BigInt)]
+    pub would_report: i64,
 }
 
 impl RunSummary {
@@ -82,11 +91,12 @@ pub fn runs_between(
                 u.users, u.users_failed, u.stuck_orders,
                 g.ranges_total, g.ranges_completed, g.ranges_failed,
                 g.reported_completed + open_reports.n + loose_reports.n AS orders_reported,
-                r.origin, r.late_start
+                r.origin, r.late_start, r.report_mode, u.users_shadow, shadow.would_report
            FROM reporter_runs r JOIN reporter_hour_slots s ON s.id = r.slot_id
            CROSS JOIN LATERAL (
                 SELECT count(*) AS users,
                        count(*) FILTER (WHERE ru.download_compare_status = 'failed') AS users_failed,
+                       count(*) FILTER (WHERE ru.report_mode = 'shadow') AS users_shadow,
                        coalesce(sum(ru.total_pending_orders), 0)::int8 AS stuck_orders
                   FROM reporter_run_users ru WHERE ru.run_id = r.id) u
            CROSS JOIN LATERAL (
@@ -108,6 +118,12 @@ pub fn runs_between(
                   FROM reporter_run_users ru
                   JOIN reporter_order_reports o ON o.run_user_id = ru.id AND o.range_id IS NULL
                  WHERE ru.run_id = r.id) loose_reports
+           CROSS JOIN LATERAL (
+                SELECT count(*) AS would_report
+                  FROM reporter_run_users ru
+                  JOIN reporter_shadow_reports sr ON sr.run_user_id = ru.id
+                 WHERE ru.run_id = r.id AND ru.report_mode = 'shadow'
+                   AND sr.outcome = 'would_report') shadow
           WHERE r.scheduled_at >= $1 AND r.scheduled_at < $2
           ORDER BY r.scheduled_at, r.id",
     )
@@ -217,6 +233,9 @@ mod tests {
             orders_reported: 0,
             origin: "schedule".into(),
             late_start: false,
+            report_mode: ReportMode::Live,
+            users_shadow: 0,
+            would_report: 0,
         }
     }
 

@@ -7,7 +7,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Time
 use serde::Serialize;
 
 use super::run::{Run, RunUser};
-use crate::domain::{DownloadStatus, RunStatus, RunUserResult};
+use crate::domain::{DownloadStatus, ReportMode, RunStatus, RunUserResult};
 use crate::prepared::prepared;
 use crate::schema::reporter_run_users;
 
@@ -146,6 +146,8 @@ impl SummaryRow {
                 business_date: self.run_business_date,
                 origin: self.run_origin?,
                 late_start: self.run_late_start?,
+                // The statement reads live parts only.
+                report_mode: ReportMode::Live,
             };
             let run_user = RunUser {
                 id: self.ru_id?,
@@ -162,6 +164,7 @@ impl SummaryRow {
                 download_attempts: self.ru_download_attempts?,
                 error: self.ru_error,
                 finished_at: self.ru_finished_at,
+                report_mode: ReportMode::Live,
             };
             Some(Participation {
                 run,
@@ -229,8 +232,8 @@ pub fn summary(
                    FROM reporter_run_users u
                    JOIN reporter_runs r ON r.id = u.run_id
                    JOIN reporter_hour_slots s ON s.id = r.slot_id
-                  WHERE u.user_id = $1
-                  ORDER BY r.scheduled_at DESC, r.id DESC
+                  WHERE u.user_id = $1 AND u.report_mode = 'live'
+                  ORDER BY u.scheduled_at DESC, u.run_id DESC
                   LIMIT 1) p ON true",
     )
     .bind::<BigInt, _>(user_id)
@@ -240,7 +243,8 @@ pub fn summary(
     Ok(row.into_summary(user_id, earlier))
 }
 
-/// The run-user row of `user_id` in `run_id`, if they took part.
+/// The run-user row of `user_id` in `run_id`, if they took part live (a
+/// shadow part is a rehearsal customers never see).
 pub fn run_user_of(
     conn: &mut PgConnection,
     run_id: i64,
@@ -249,6 +253,7 @@ pub fn run_user_of(
     reporter_run_users::table
         .filter(reporter_run_users::run_id.eq(run_id))
         .filter(reporter_run_users::user_id.eq(user_id))
+        .filter(reporter_run_users::report_mode.eq(ReportMode::Live))
         .select(RunUser::as_select())
         .first(conn)
         .optional()
@@ -399,6 +404,105 @@ pub fn reports_page(
         per_page,
         statuses,
     })
+}
+
+/// Every report of a run-user, newest first (with the ledger ids that break
+/// ties), and its statuses: what [`ReportList::page`] serves pages of once
+/// the run-user has finished and its list no longer changes.
+#[derive(Debug, Clone, Default)]
+pub struct ReportList {
+    /// Newest first, as [`reports_page`] orders them.
+    pub rows: Vec<ReportedOrder>,
+    /// Sorted as PostgreSQL sorts them (the filter's options).
+    pub statuses: Vec<String>,
+}
+
+/// Reads a run-user's whole [`ReportList`] in one statement.
+pub fn report_list(conn: &mut PgConnection, run_user_id: i64) -> QueryResult<ReportList> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Array<Text>)]
+        statuses: Vec<String>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        order_id: Option<i64>,
+        #[diesel(sql_type = Nullable<Text>)]
+        status: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        carrier: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        tracking_number: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        ticket: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        outcome: Option<String>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        reported_at: Option<DateTime<Utc>>,
+    }
+    let rows: Vec<Row> = prepared(
+        "SELECT ARRAY(SELECT DISTINCT status FROM reporter_order_reports
+                       WHERE run_user_id = $1 ORDER BY status) AS statuses,
+                o.order_id, o.status, o.carrier, o.tracking_number, o.ticket, o.outcome,
+                o.reported_at
+           FROM (SELECT 1) one
+           LEFT JOIN reporter_order_reports o ON o.run_user_id = $1
+          ORDER BY o.reported_at DESC, o.id DESC",
+    )
+    .bind::<BigInt, _>(run_user_id)
+    .load(conn)?;
+    let statuses = rows.first().map(|r| r.statuses.clone()).unwrap_or_default();
+    let rows = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(ReportedOrder {
+                order_id: r.order_id?,
+                status: r.status?,
+                carrier: r.carrier?,
+                tracking_number: r.tracking_number?,
+                ticket: r.ticket?,
+                outcome: r.outcome?,
+                reported_at: r.reported_at?,
+            })
+        })
+        .collect();
+    Ok(ReportList { rows, statuses })
+}
+
+impl ReportList {
+    /// The page [`reports_page`] would answer for this list: the same
+    /// filter (order id prefix, or case-insensitive part of the tracking
+    /// number, carrier or ticket; exact status), order and paging.
+    pub fn page(&self, filter: &ReportFilter, page: i64, per_page: i64) -> ReportPage {
+        let search = filter.search.trim().to_lowercase();
+        let status = filter.status.trim();
+        let contains = |field: &str| field.to_lowercase().contains(&search);
+        let matching: Vec<&ReportedOrder> = self
+            .rows
+            .iter()
+            .filter(|r| status.is_empty() || r.status == status)
+            .filter(|r| {
+                search.is_empty()
+                    || r.order_id.to_string().starts_with(&search)
+                    || contains(&r.tracking_number)
+                    || contains(&r.carrier)
+                    || contains(&r.ticket)
+            })
+            .collect();
+        let skip =
+            usize::try_from((page - 1).max(0).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(0);
+        ReportPage {
+            total: matching.len() as i64,
+            items: matching
+                .into_iter()
+                .skip(skip)
+                .take(take)
+                .cloned()
+                .collect(),
+            page,
+            per_page,
+            statuses: self.statuses.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

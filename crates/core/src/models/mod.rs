@@ -4,7 +4,9 @@
 
 pub mod console;
 pub mod dashboard;
+pub mod history;
 pub mod pipeline;
+pub mod report_exports;
 pub mod reservation;
 pub mod run;
 pub mod slot;

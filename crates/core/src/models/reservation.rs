@@ -11,6 +11,7 @@ use crate::domain::{
     estimated_pending_orders, first_fit, slot_accepts, DomainError, MonthlyOrders,
     ReservableWindow, Weight,
 };
+use crate::planner::{self, HourVerdict, OverBudget, PlannerSettings};
 use crate::schema::{reporter_hour_slots, reporter_reservations, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -36,6 +37,10 @@ pub enum ReservationError {
     SlotNotFound,
     #[error("no reservation")]
     NotFound,
+    /// `REPORTER_ADMISSION=time` and the hour's predicted browser time
+    /// would pass its budget.
+    #[error("hour over its browser-time budget")]
+    OverTimeBudget(OverBudget),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -44,6 +49,35 @@ pub enum ReservationError {
 pub struct ReservationChange {
     pub slot_id: Option<i32>,
     pub monthly_orders: Option<MonthlyOrders>,
+}
+
+/// A reservation written, with the planner's warning when its hour is now
+/// predicted past its browser-time budget (`REPORTER_ADMISSION=points`).
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub reservation: Reservation,
+    pub over_budget: Option<OverBudget>,
+}
+
+/// The planner's check of `slot_id` with the user in it, under the slot's
+/// row lock (held by the caller's transaction since `lock_and_check`), so
+/// two requests for one hour are judged one after the other: in `time` mode
+/// the second sees the first.
+fn admit(
+    conn: &mut PgConnection,
+    planner: Option<&PlannerSettings>,
+    slot_id: i32,
+    user_id: i64,
+    monthly: MonthlyOrders,
+) -> Result<Option<OverBudget>, ReservationError> {
+    let Some(ps) = planner else { return Ok(None) };
+    match planner::verdict_with(conn, ps, slot_id, user_id, monthly.get())? {
+        HourVerdict::Within => Ok(None),
+        HourVerdict::Over(o) if ps.admission == planner::Admission::Time => {
+            Err(ReservationError::OverTimeBudget(o))
+        }
+        HourVerdict::Over(o) => Ok(Some(o)),
+    }
 }
 
 pub fn find_for_user(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<Reservation>> {
@@ -117,29 +151,49 @@ fn lock_and_check(
 
 /// First-fit under locks: candidates come from a snapshot, then each is
 /// locked and re-checked, so a slot that filled meanwhile is skipped.
+/// In `time` admission mode an hour with room in points but not in browser
+/// time is skipped too; if every hour with points was, the last refusal is
+/// the answer (it says why, where `no_slot_available` would not).
 fn first_fit_locked(
     conn: &mut PgConnection,
     weight: Weight,
     window: ReservableWindow,
+    planner: Option<(&PlannerSettings, i64, MonthlyOrders)>,
 ) -> Result<i32, ReservationError> {
     let snapshot: Vec<_> = slot::list_with_usage(conn, true)?
         .iter()
         .map(SlotView::usage)
         .collect();
     let mut candidates = snapshot.clone();
+    let mut over_time = None;
     while let Some(pick) = first_fit(&candidates, weight, window) {
-        match lock_and_check(conn, pick.slot_id, weight, window, None) {
+        let checked =
+            lock_and_check(conn, pick.slot_id, weight, window, None).and_then(|()| match planner {
+                Some((ps, user_id, monthly)) if ps.admission == planner::Admission::Time => {
+                    admit(conn, Some(ps), pick.slot_id, user_id, monthly).map(|_| ())
+                }
+                _ => Ok(()),
+            });
+        match checked {
             Ok(()) => return Ok(pick.slot_id),
             Err(ReservationError::Rule(DomainError::SlotFull)) => {
+                candidates.retain(|s| s.slot_id != pick.slot_id)
+            }
+            Err(ReservationError::OverTimeBudget(o)) => {
+                over_time = Some(o);
                 candidates.retain(|s| s.slot_id != pick.slot_id)
             }
             Err(e) => return Err(e),
         }
     }
-    Err(DomainError::NoSlotAvailable.into())
+    Err(over_time.map_or(
+        DomainError::NoSlotAvailable.into(),
+        ReservationError::OverTimeBudget,
+    ))
 }
 
-/// Creates the user's reservation (`slot_id: None` = first fit).
+/// Creates the user's reservation (`slot_id: None` = first fit), without
+/// the planner (scripts, tests, seeds).
 pub fn create(
     conn: &mut PgConnection,
     user_id: i64,
@@ -147,6 +201,30 @@ pub fn create(
     monthly: MonthlyOrders,
     pending_factor: f64,
 ) -> Result<Reservation, ReservationError> {
+    create_with(conn, user_id, slot_id, monthly, pending_factor, None).map(|a| a.reservation)
+}
+
+/// Creates the user's reservation, with the planner's browser-time check
+/// (see [`Admitted`]).
+pub fn create_planned(
+    conn: &mut PgConnection,
+    user_id: i64,
+    slot_id: Option<i32>,
+    monthly: MonthlyOrders,
+    planner: &PlannerSettings,
+) -> Result<Admitted, ReservationError> {
+    let factor = planner.pending_factor;
+    create_with(conn, user_id, slot_id, monthly, factor, Some(planner))
+}
+
+fn create_with(
+    conn: &mut PgConnection,
+    user_id: i64,
+    slot_id: Option<i32>,
+    monthly: MonthlyOrders,
+    pending_factor: f64,
+    planner: Option<&PlannerSettings>,
+) -> Result<Admitted, ReservationError> {
     conn.transaction(|conn| {
         if find_for_user(conn, user_id)?.is_some() {
             return Err(DomainError::AlreadyReserved.into());
@@ -158,8 +236,9 @@ pub fn create(
                 lock_and_check(conn, id, weight, window, None)?;
                 id
             }
-            None => first_fit_locked(conn, weight, window)?,
+            None => first_fit_locked(conn, weight, window, planner.map(|p| (p, user_id, monthly)))?,
         };
+        let over_budget = admit(conn, planner, slot_id, user_id, monthly)?;
         // ON CONFLICT: a concurrent request of the same user that got here
         // first wins; this one becomes "already reserved", not a 500.
         let inserted = diesel::insert_into(reporter_reservations::table)
@@ -178,17 +257,42 @@ pub fn create(
             .optional()?;
         let reservation = inserted.ok_or(DomainError::AlreadyReserved)?;
         super::user::set_monthly_orders(conn, user_id, monthly.get())?;
-        Ok(reservation)
+        Ok(Admitted {
+            reservation,
+            over_budget,
+        })
     })
 }
 
-/// Moves and/or re-weighs the reservation atomically under the same rule.
+/// Moves and/or re-weighs the reservation atomically under the same rule,
+/// without the planner.
 pub fn change(
     conn: &mut PgConnection,
     user_id: i64,
     change: ReservationChange,
     pending_factor: f64,
 ) -> Result<Reservation, ReservationError> {
+    change_with(conn, user_id, change, pending_factor, None).map(|a| a.reservation)
+}
+
+/// Moves and/or re-weighs the reservation, with the planner's browser-time
+/// check (see [`Admitted`]).
+pub fn change_planned(
+    conn: &mut PgConnection,
+    user_id: i64,
+    change: ReservationChange,
+    planner: &PlannerSettings,
+) -> Result<Admitted, ReservationError> {
+    change_with(conn, user_id, change, planner.pending_factor, Some(planner))
+}
+
+fn change_with(
+    conn: &mut PgConnection,
+    user_id: i64,
+    change: ReservationChange,
+    pending_factor: f64,
+    planner: Option<&PlannerSettings>,
+) -> Result<Admitted, ReservationError> {
     conn.transaction(|conn| {
         let current = reporter_reservations::table
             .filter(reporter_reservations::user_id.eq(user_id))
@@ -207,6 +311,7 @@ pub fn change(
         // Excluding our own weight: staying in the same hour with a new
         // weight only needs room for the new weight.
         lock_and_check(conn, target, weight, window, Some(user_id))?;
+        let over_budget = admit(conn, planner, target, user_id, monthly)?;
         let updated = diesel::update(reporter_reservations::table.find(current.id))
             .set((
                 reporter_reservations::slot_id.eq(target),
@@ -221,14 +326,18 @@ pub fn change(
         super::user::set_monthly_orders(conn, user_id, monthly.get())?;
         if target != current.slot_id {
             // The new hour's runs owe it from now on (see crate::schedule).
-            return Ok(
-                diesel::update(reporter_reservations::table.find(current.id))
+            return Ok(Admitted {
+                reservation: diesel::update(reporter_reservations::table.find(current.id))
                     .set(reporter_reservations::slot_assigned_at.eq(diesel::dsl::now))
                     .returning(Reservation::as_returning())
                     .get_result(conn)?,
-            );
+                over_budget,
+            });
         }
-        Ok(updated)
+        Ok(Admitted {
+            reservation: updated,
+            over_budget,
+        })
     })
 }
 

@@ -2,7 +2,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::domain::{DownloadStatus, RangeStatus, RunStatus, RunUserFacts, RunUserResult};
+use crate::domain::{
+    DownloadStatus, RangeStatus, ReportMode, RunStatus, RunUserFacts, RunUserResult,
+};
 use crate::schema::{reporter_hour_slots, reporter_run_users, reporter_runs, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
@@ -20,6 +22,8 @@ pub struct Run {
     pub origin: String,
     /// Enqueued late by the schedule (caught up or backfilled).
     pub late_start: bool,
+    /// `shadow`: a rehearsal that files nothing (customers never see it).
+    pub report_mode: ReportMode,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
@@ -39,6 +43,8 @@ pub struct RunUser {
     pub download_attempts: i32,
     pub error: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// `shadow`: this part checks its orders and files nothing.
+    pub report_mode: ReportMode,
 }
 
 pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Run>> {
@@ -55,11 +61,17 @@ pub fn list_for_user(
     user_id: i64,
     limit: i64,
 ) -> QueryResult<Vec<(Run, i32)>> {
-    reporter_runs::table
-        .inner_join(reporter_run_users::table)
-        .inner_join(reporter_hour_slots::table)
+    // Ordered by the run-user's copy of the run's slot time so the index
+    // (user_id, scheduled_at DESC, run_id DESC) of migration 000016 reads
+    // just this customer's newest rows.
+    reporter_run_users::table
+        .inner_join(reporter_runs::table.inner_join(reporter_hour_slots::table))
         .filter(reporter_run_users::user_id.eq(user_id))
-        .order(reporter_runs::scheduled_at.desc())
+        .filter(reporter_run_users::report_mode.eq(ReportMode::Live))
+        .order((
+            reporter_run_users::scheduled_at.desc(),
+            reporter_run_users::run_id.desc(),
+        ))
         .limit(limit)
         .select((Run::as_select(), reporter_hour_slots::hour))
         .load(conn)
@@ -96,8 +108,8 @@ pub fn result_of(run: &Run, u: &RunUser, failed_ranges: i64) -> RunUserResult {
     })
 }
 
-/// Every customer's part in a run (or only `only_user`'s), in the order
-/// they were added.
+/// Every customer's part in a run (or only `only_user`'s live part), in the
+/// order they were added.
 pub fn progress(
     conn: &mut PgConnection,
     run_id: i64,
@@ -109,7 +121,10 @@ pub fn progress(
         .filter(reporter_run_users::run_id.eq(run_id))
         .into_boxed();
     if let Some(u) = only_user {
-        q = q.filter(reporter_run_users::user_id.eq(u));
+        // A customer sees only their live parts: a shadow one is a rehearsal.
+        q = q
+            .filter(reporter_run_users::user_id.eq(u))
+            .filter(reporter_run_users::report_mode.eq(ReportMode::Live));
     }
     let parts: Vec<(RunUser, String)> = q
         .order(reporter_run_users::id)

@@ -119,3 +119,19 @@ pub fn set_monthly_orders(
         ))
         .execute(conn)
 }
+
+/// A customer's own report mode (`None`: the fleet's `REPORTER_REPORT_MODE`).
+/// Takes effect from the next run they are in: a run fixes each part's mode
+/// when it is created.
+pub fn set_report_mode(
+    conn: &mut PgConnection,
+    user_id: i64,
+    mode: Option<crate::domain::ReportMode>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::reporter_report_mode.eq(mode.map(|m| m.as_str())),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}

@@ -7,6 +7,23 @@ pub fn run(settings: &Settings) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     println!("ok   config valid");
 
+    // The portal profile the workers will load (a bad key or value names
+    // itself), and what the configured driver needs of it.
+    let profile = settings.portal_profile.as_deref();
+    match portal_profile_problem(settings) {
+        // The file is mounted where the workers run; a container without it
+        // (the deploy's migrate service) leaves the check to them.
+        _ if profile.is_some_and(|p| !std::path::Path::new(p).exists()) => println!(
+            "skip portal profile {}: not in this container (the workers check it when they start)",
+            profile.unwrap_or_default()
+        ),
+        None => println!(
+            "ok   portal profile {} valid",
+            profile.unwrap_or("(built-in portal-sim)")
+        ),
+        Some(e) => problems.push(e),
+    }
+
     match super::connect(settings) {
         Ok(mut conn) => {
             println!("ok   database reachable");
@@ -44,4 +61,15 @@ pub fn run(settings: &Settings) -> anyhow::Result<()> {
         println!("FAIL {p}");
     }
     anyhow::bail!("{} check(s) failed", problems.len())
+}
+
+/// Why the workers would refuse the portal profile at start, if they would.
+fn portal_profile_problem(settings: &Settings) -> Option<String> {
+    use reporter_worker::portal::http::HttpPortalOptions;
+    use reporter_worker::portal::webdriver::WebDriverOptions;
+    let checked = match settings.portal_driver.as_str() {
+        "http" => HttpPortalOptions::from_settings(settings).map(|_| ()),
+        _ => WebDriverOptions::from_settings(settings).map(|_| ()),
+    };
+    checked.err()
 }

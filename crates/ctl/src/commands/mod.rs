@@ -1,6 +1,7 @@
 pub mod alive;
 pub mod check;
 pub mod migrate;
+pub mod portal;
 pub mod prune;
 pub mod queues;
 pub mod runs;

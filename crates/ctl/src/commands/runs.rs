@@ -1,7 +1,7 @@
 use anyhow::Context;
 use diesel::prelude::*;
 use reporter_core::config::Settings;
-use reporter_core::domain::hour_label;
+use reporter_core::domain::{hour_label, ReportMode};
 use reporter_core::models::run;
 use reporter_core::schema::reporter_ranges as ranges;
 
@@ -22,9 +22,14 @@ fn print_progress(conn: &mut PgConnection, r: &run::Run) -> anyhow::Result<()> {
         let result = run::result_of(r, &part.run_user, part.failed_ranges);
         let u = part.run_user;
         println!(
-            "    {:<28} {:<23} download={:<9} ranges {}/{}  stuck={}  {}",
+            "    {:<28} {:<23}{} download={:<9} ranges {}/{}  stuck={}  {}",
             part.email,
             result.as_str(),
+            if u.report_mode == ReportMode::Shadow {
+                " shadow"
+            } else {
+                ""
+            },
             u.download_compare_status,
             u.ranges_completed,
             u.total_ranges,
@@ -40,11 +45,16 @@ pub fn list(settings: &Settings, last: i64) -> anyhow::Result<()> {
     for (r, hour) in run::list_recent(&mut conn, last)? {
         let local = r.scheduled_at.with_timezone(&settings.timezone);
         println!(
-            "run {:<6} {} {}  {:<9} finished={}",
+            "run {:<6} {} {}  {:<9}{} finished={}",
             r.id,
             local.format("%Y-%m-%d"),
             hour_label(hour),
             r.status,
+            if r.report_mode == ReportMode::Shadow {
+                " SHADOW (nothing filed)"
+            } else {
+                ""
+            },
             r.finished_at
                 .map(|f| f
                     .with_timezone(&settings.timezone)
@@ -61,8 +71,8 @@ pub fn show(settings: &Settings, id: i64) -> anyhow::Result<()> {
     let mut conn = super::connect(settings)?;
     let r = run::find(&mut conn, id)?.with_context(|| format!("no run {id}"))?;
     println!(
-        "run {} status={} scheduled_at={} started={:?} finished={:?}",
-        r.id, r.status, r.scheduled_at, r.started_at, r.finished_at
+        "run {} status={} mode={} scheduled_at={} started={:?} finished={:?}",
+        r.id, r.status, r.report_mode, r.scheduled_at, r.started_at, r.finished_at
     );
     print_progress(&mut conn, &r)?;
     let rows: Vec<RangeRow> = ranges::table

@@ -1,7 +1,7 @@
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use reporter_core::config::Settings;
-use reporter_core::domain::MonthlyOrders;
+use reporter_core::domain::{MonthlyOrders, ReportMode};
 use reporter_core::models::user::{self, NewUser};
 use reporter_core::models::Role;
 use reporter_core::password::{generate_password, hash_password};
@@ -24,6 +24,16 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         portal_email: String,
+    },
+    /// Whether a customer's runs file reports: `live`, `shadow` (a
+    /// rehearsal: every stuck order is checked and recorded as
+    /// would_report, nothing is filed) or `fleet` (follow
+    /// REPORTER_REPORT_MODE). From the next run they are in.
+    Mode {
+        #[arg(long)]
+        email: String,
+        #[arg(value_parser = ["live", "shadow", "fleet"])]
+        mode: String,
     },
 }
 
@@ -76,6 +86,17 @@ pub fn run(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
             user::set_portal_credentials(&mut conn, u.id, &portal_email, &enc)?;
             println!(
                 "portal credentials set for {} (portal account {portal_email})",
+                u.email
+            );
+        }
+        UserCommand::Mode { email, mode } => {
+            let u = user::find_by_email(&mut conn, &email)?
+                .with_context(|| format!("no user {email}"))?;
+            let own = ReportMode::parse(&mode);
+            user::set_report_mode(&mut conn, u.id, own)?;
+            let effective = own.unwrap_or(settings.report_mode);
+            println!(
+                "{}: report mode {mode} (from their next run: {effective})",
                 u.email
             );
         }

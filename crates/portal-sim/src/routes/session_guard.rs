@@ -30,8 +30,13 @@ fn resolve(req: &HttpRequest) -> Result<LoggedIn, PageError> {
     let sim = req
         .app_data::<web::Data<Sim>>()
         .ok_or_else(|| PageError::Internal("simulator state missing".into()))?;
-    let cookie = req.cookie(SESSION_COOKIE).ok_or(PageError::LoginRequired)?;
-    sim.with(|s| s.session_email(cookie.value(), Instant::now()))
+    let (email, login) = sim.with(|s| {
+        let email = req
+            .cookie(SESSION_COOKIE)
+            .and_then(|c| s.session_email(c.value(), Instant::now()));
+        (email, s.layout.login_path())
+    });
+    email
         .map(|email| LoggedIn { email })
-        .ok_or(PageError::LoginRequired)
+        .ok_or(PageError::LoginRequired(login))
 }

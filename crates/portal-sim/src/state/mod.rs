@@ -1,6 +1,7 @@
 //! The simulator's whole state behind one lock.
 
 mod day_clock;
+mod export_jobs;
 mod faults;
 mod login;
 mod reports;
@@ -13,12 +14,13 @@ use std::sync::{Mutex, PoisonError};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+pub use export_jobs::{ExportJobState, ExportJobs};
 pub use faults::{Faults, FaultsUpdate};
 pub use login::LoginOutcome;
 pub use reports::Filing;
 pub use stats::{Stats, StatsView};
 
-use crate::config::SimConfig;
+use crate::config::{Layout, SimConfig};
 use crate::data::{initial_rng, OrderFactory};
 use crate::error::SimError;
 use crate::model::{Account, Order};
@@ -70,6 +72,10 @@ pub struct SimState {
     pub reports: ReportBook,
     pub stats: Stats,
     pub faults: Faults,
+    /// The pages served (login redirects go to its login page).
+    pub layout: Layout,
+    /// Exports asked for on the `alt` layout's orders page.
+    pub export_jobs: ExportJobs,
 }
 
 impl SimState {
@@ -107,6 +113,8 @@ impl SimState {
             reports: ReportBook::default(),
             stats: Stats::default(),
             faults: Faults::default(),
+            layout: config.layout,
+            export_jobs: ExportJobs::new(config.export_delay),
         })
     }
 

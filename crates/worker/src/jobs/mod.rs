@@ -6,6 +6,7 @@
 
 pub mod download_compare;
 mod dropped;
+pub mod portal_check;
 pub mod process_slot;
 pub mod report_range;
 pub(crate) mod settle_run;

@@ -18,7 +18,7 @@ use reporter_core::domain::OrderSnapshot;
 use reporter_core::models::pipeline::StuckOrder;
 use serde::{Deserialize, Serialize};
 
-use super::{Portal, PortalError, PortalSession, ReportReceipt, SessionContext};
+use super::{OrderCheck, Portal, PortalError, PortalSession, ReportReceipt, SessionContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FakeAccount {
@@ -194,6 +194,13 @@ impl FakePortal {
     }
 
     /// Every (account email, order id, day) reported, with how many times.
+    /// Order pages checked by shadow runs (`check_order`).
+    pub async fn checks(&self) -> redis::RedisResult<u64> {
+        let mut c = self.conn.clone();
+        let n: Option<u64> = c.get(self.key("checks")).await?;
+        Ok(n.unwrap_or(0))
+    }
+
     pub async fn reports(&self) -> redis::RedisResult<BTreeMap<String, u64>> {
         let mut c = self.conn.clone();
         c.hgetall(self.key("reports")).await
@@ -384,7 +391,40 @@ impl PortalSession for FakeSession {
         })
     }
 
+    /// Opens the order's page like [`open_order`](PortalSession::open_order)
+    /// and counts the check (`checks`); files nothing.
+    async fn check_order(&mut self, order: &StuckOrder) -> Result<OrderCheck, PortalError> {
+        let opened = self.open_order(order).await?;
+        self.opened = None;
+        let mut c = self.portal.conn.clone();
+        let _: i64 = c
+            .incr(self.portal.key("checks"), 1)
+            .await
+            .map_err(transient)?;
+        Ok(match opened {
+            Some(r) => OrderCheck::AlreadyReported { ticket: r.ticket },
+            None => OrderCheck::WouldReport,
+        })
+    }
+
     async fn close(self: Box<Self>) {
         self.portal.discard_session(&self.session_id).await;
+    }
+
+    /// The export with every column of the built-in profile.
+    async fn inspect_export(&mut self) -> Result<super::inspection::ExportInspection, PortalError> {
+        let orders = self.export().await?;
+        let profile = super::webdriver::Profile::portal_sim().export;
+        Ok(super::inspection::ExportInspection {
+            sheet: profile.sheet.clone(),
+            headers: profile
+                .columns
+                .fields()
+                .iter()
+                .map(|(_, text)| text.to_string())
+                .collect(),
+            orders,
+            parse_error: None,
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod fake;
 pub mod http;
+pub mod inspection;
 mod session_retry;
 pub mod webdriver;
 
@@ -202,6 +203,16 @@ pub enum SweepError {
     Unreachable(String),
 }
 
+/// What a shadow run learns from an order's page ([`PortalSession::check_order`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderCheck {
+    /// The report form has every field the report needs: a live run would
+    /// file it.
+    WouldReport,
+    /// The portal shows the order as reported already, with this ticket.
+    AlreadyReported { ticket: String },
+}
+
 /// A logged-in session, reused for every order of a range.
 #[async_trait]
 pub trait PortalSession: Send {
@@ -231,6 +242,26 @@ pub trait PortalSession: Send {
     /// of the same order, only the steps that remain).
     async fn report(&mut self, order: &StuckOrder) -> Result<ReportReceipt, PortalError>;
 
+    /// Shadow runs: everything [`report`](Self::report) does short of
+    /// submitting. Opens the order's page and checks that its report form
+    /// has each field the report needs (the reason with its value, the
+    /// message, the submit button; a missing one is `Permanent`, naming its
+    /// selector), or that it shows an existing report. Never files. No
+    /// default: every portal must say how it checks without filing.
+    async fn check_order(&mut self, order: &StuckOrder) -> Result<OrderCheck, PortalError>;
+
     /// Always called, also after errors; must not fail loudly.
     async fn close(self: Box<Self>);
+
+    /// `reporterctl portal check`: downloads the export like
+    /// [`export`](Self::export) and returns its header row with its orders
+    /// (a missing required column is [`ExportInspection::parse_error`], not
+    /// an error). Never files.
+    async fn inspect_export(&mut self) -> Result<inspection::ExportInspection, PortalError>;
+
+    /// A PNG screenshot of the page the session is on, saved at `path`;
+    /// `Ok(false)` when the driver has no screen (no browser).
+    async fn screenshot(&mut self, _path: &std::path::Path) -> Result<bool, PortalError> {
+        Ok(false)
+    }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
-use portal_sim::{AccountSpec, RunningSim, SimConfig};
+use portal_sim::{AccountSpec, Layout, RunningSim, SimConfig};
 use reporter_core::jobs::{JobQueues, ProcessSlot};
 use reporter_core::models::{reservation, slot, user};
 use serde_json::Value;
@@ -39,7 +39,13 @@ pub struct Options {
     pub max_active: u32,
     pub workers: usize,
     pub extra_env: Vec<(&'static str, String)>,
+    /// The simulator's pages; `Alt` also gives the workers its profile
+    /// (`profiles/portal-sim-alt.toml`).
+    pub layout: Layout,
 }
+
+/// The profile of `portal-sim --layout alt`, by path, as an operator sets it.
+pub const ALT_PROFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/portal-sim-alt.toml");
 
 impl Default for Options {
     fn default() -> Self {
@@ -50,6 +56,7 @@ impl Default for Options {
             max_active: 3,
             workers: 2,
             extra_env: Vec::new(),
+            layout: Layout::Classic,
         }
     }
 }
@@ -112,6 +119,8 @@ impl BrowserPipeline {
             start_day: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
             move_rate: o.move_rate,
             max_new_orders_per_day: 2,
+            layout: o.layout,
+            export_delay: Duration::from_millis(1200),
             ..SimConfig::default()
         })
         .await
@@ -184,6 +193,9 @@ impl BrowserPipeline {
             ("RUST_LOG", "info"),
         ] {
             env.push((k.into(), v.to_string()));
+        }
+        if o.layout == Layout::Alt {
+            env.push(("REPORTER_PORTAL_PROFILE".into(), ALT_PROFILE.into()));
         }
         for (k, v) in &o.extra_env {
             env.retain(|(ek, _)| ek != k);

@@ -11,6 +11,7 @@
 mod harness;
 mod proxy;
 
+mod alt_layout;
 mod day_two;
 mod failures;
 mod kill;

@@ -238,6 +238,8 @@ impl Pipeline {
             date,
             reporter_core::jobs::RunOrigin::Manual,
             false,
+            reporter_core::domain::ReportMode::Live,
+            reporter_core::domain::ReportMode::Live,
         )
         .unwrap();
         assert!(created);

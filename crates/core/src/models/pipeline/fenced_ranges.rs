@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamptz};
 
 use super::runs::settle_run_user;
-use crate::domain::{RangeStatus, RunStatus};
+use crate::domain::{RangeStatus, ReportMode, RunStatus};
 use crate::prepared::prepared;
 use crate::schema::{
     reporter_order_reports as reports, reporter_ranges as ranges, reporter_run_users as run_users,
@@ -95,6 +95,9 @@ pub struct TakenRange {
     pub business_date: NaiveDate,
     #[diesel(sql_type = Timestamptz)]
     pub scheduled_at: DateTime<Utc>,
+    /// `shadow`: check the orders, file nothing ([`super::shadow`]).
+    #[diesel(sql_type = Text)]
+    pub report_mode: ReportMode,
 }
 
 /// Takes the range for the holder of lock `fence`: refused (None) if a newer
@@ -116,7 +119,7 @@ pub fn take_range(
          SELECT t.id AS range_id, t.run_user_id, u.run_id, u.user_id, t.range_start, t.range_end, t.attempts,
                 u.total_pending_orders,
                 COALESCE(r.business_date, (r.scheduled_at AT TIME ZONE $4)::date) AS business_date,
-                r.scheduled_at
+                r.scheduled_at, u.report_mode
            FROM taken t JOIN reporter_run_users u ON u.id = t.run_user_id JOIN reporter_runs r ON r.id = u.run_id",
     )
     .bind::<BigInt, _>(range_id)

@@ -5,14 +5,17 @@
 //!
 //! `runs` (runs, run-users, the finish), `exports` (stored exports and the
 //! compare), `fenced_ranges` (range ownership and the ledger, all fencing
-//! in one file) and `sweep` (what may have lost its job).
+//! in one file), `shadow` (what a shadow part checked instead of filing)
+//! and `sweep` (what may have lost its job).
 
 mod exports;
 mod fenced_ranges;
 mod runs;
+mod shadow;
 mod sweep;
 
 pub use exports::*;
 pub use fenced_ranges::*;
 pub use runs::*;
+pub use shadow::*;
 pub use sweep::*;

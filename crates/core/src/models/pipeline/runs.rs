@@ -5,13 +5,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 
-use crate::domain::{DownloadStatus, RunStatus};
+use crate::domain::{DownloadStatus, ReportMode, RunStatus};
 use crate::jobs::RunOrigin;
 use crate::models::run::{Run, RunUser};
 use crate::prepared::prepared;
 use crate::progress;
 use crate::schema::{
     reporter_reservations as reservations, reporter_run_users as run_users, reporter_runs as runs,
+    users,
 };
 
 /// Creates the run of a slot hour with one run-user per reservation, or
@@ -19,6 +20,12 @@ use crate::schema::{
 /// A scheduled or backfilled run includes the reservations that had the
 /// hour at its instant (one made later waits for the next day); a manual
 /// one includes every current reservation of the hour.
+///
+/// `mode` is the run's own (shadow: a rehearsal, for everyone in it); each
+/// run-user's mode is fixed here by [`ReportMode::of_part`] with the
+/// customer's override and the fleet's `fleet_mode`, so changing a mode
+/// never flips a run that has started.
+#[allow(clippy::too_many_arguments)]
 pub fn create_run(
     conn: &mut PgConnection,
     slot_id: i32,
@@ -26,6 +33,8 @@ pub fn create_run(
     business_date: NaiveDate,
     origin: RunOrigin,
     late_start: bool,
+    mode: ReportMode,
+    fleet_mode: ReportMode,
 ) -> QueryResult<(Run, bool)> {
     conn.transaction(|conn| {
         let inserted: Option<Run> = diesel::insert_into(runs::table)
@@ -37,6 +46,7 @@ pub fn create_run(
                 runs::started_at.eq(diesel::dsl::now),
                 runs::origin.eq(origin.as_str()),
                 runs::late_start.eq(late_start),
+                runs::report_mode.eq(mode),
             ))
             .on_conflict((runs::slot_id, runs::scheduled_at))
             .do_nothing()
@@ -52,14 +62,19 @@ pub fn create_run(
             return Ok((existing, false));
         };
         let mut members = reservations::table
+            .inner_join(users::table)
             .filter(reservations::slot_id.eq(slot_id))
             .into_boxed();
         if origin.as_of_instant() {
             members = members.filter(reservations::slot_assigned_at.le(scheduled_at));
         }
-        let members: Vec<(i64, i32)> = members
+        let members: Vec<(i64, i32, Option<String>)> = members
             .order((reservations::calculated_weight.desc(), reservations::id))
-            .select((reservations::user_id, reservations::calculated_weight))
+            .select((
+                reservations::user_id,
+                reservations::calculated_weight,
+                users::reporter_report_mode,
+            ))
             .load(conn)?;
         if members.is_empty() {
             let done = diesel::update(runs::table.find(run.id))
@@ -73,12 +88,14 @@ pub fn create_run(
         }
         let values: Vec<_> = members
             .iter()
-            .map(|(user_id, weight)| {
+            .map(|(user_id, weight, own)| {
+                let own = own.as_deref().and_then(ReportMode::parse);
                 (
                     run_users::run_id.eq(run.id),
                     run_users::user_id.eq(*user_id),
                     run_users::weight.eq(*weight),
                     run_users::progress_message.eq(progress::queued()),
+                    run_users::report_mode.eq(ReportMode::of_part(mode, own, fleet_mode)),
                 )
             })
             .collect();
@@ -182,12 +199,19 @@ pub(super) fn settle_run_user(conn: &mut PgConnection, run_user_id: i64) -> Quer
         reported: i64,
         #[diesel(sql_type = Integer)]
         total: i32,
+        #[diesel(sql_type = Text)]
+        mode: ReportMode,
+        #[diesel(sql_type = BigInt)]
+        would_report: i64,
     }
     let c: Counts = prepared(
         "SELECT count(*) FILTER (WHERE g.status NOT IN ('completed', 'failed')) AS open,
                 count(*) FILTER (WHERE g.status = 'failed') AS failed,
                 (SELECT count(*) FROM reporter_order_reports o WHERE o.run_user_id = $1) AS reported,
-                (SELECT total_pending_orders FROM reporter_run_users WHERE id = $1) AS total
+                (SELECT total_pending_orders FROM reporter_run_users WHERE id = $1) AS total,
+                (SELECT report_mode FROM reporter_run_users WHERE id = $1) AS mode,
+                (SELECT count(*) FROM reporter_shadow_reports s
+                  WHERE s.run_user_id = $1 AND s.outcome = 'would_report') AS would_report
            FROM reporter_ranges g WHERE g.run_user_id = $1",
     )
     .bind::<BigInt, _>(run_user_id)
@@ -195,7 +219,9 @@ pub(super) fn settle_run_user(conn: &mut PgConnection, run_user_id: i64) -> Quer
     if c.open > 0 {
         return Ok(());
     }
-    let message = if c.failed > 0 {
+    let message = if c.mode == ReportMode::Shadow {
+        progress::shadow_done(c.would_report as i32, c.total, c.failed > 0)
+    } else if c.failed > 0 {
         progress::done_with_failures(c.reported as i32, c.total)
     } else {
         progress::done(c.total)
@@ -211,7 +237,8 @@ pub(super) fn settle_run_user(conn: &mut PgConnection, run_user_id: i64) -> Quer
 }
 
 /// Finishes the run exactly once, when its last piece has ended: `failed` if
-/// any run-user or range failed for good, else `completed`. Returns the
+/// any run-user or range failed for good, else `completed`. Records the
+/// run's actual duration beside the planner's prediction. Returns the
 /// status if this call finished it.
 pub fn finish_run_if_done(conn: &mut PgConnection, run_id: i64) -> QueryResult<Option<String>> {
     #[derive(QueryableByName)]
@@ -222,6 +249,7 @@ pub fn finish_run_if_done(conn: &mut PgConnection, run_id: i64) -> QueryResult<O
     let r: Option<Finished> = diesel::sql_query(
         "UPDATE reporter_runs r
             SET finished_at = now(),
+                actual_duration_minutes = extract(epoch FROM now() - coalesce(r.started_at, r.created_at)) / 60.0,
                 status = CASE WHEN EXISTS (SELECT 1 FROM reporter_run_users u WHERE u.run_id = r.id AND u.download_compare_status = 'failed')
                            OR EXISTS (SELECT 1 FROM reporter_ranges g JOIN reporter_run_users u ON u.id = g.run_user_id
                                        WHERE u.run_id = r.id AND g.status = 'failed')

@@ -9,12 +9,15 @@
 //!   releasing it.
 //! - `orders.rs`: the per-order loop in one portal session, and why it
 //!   stopped.
+//! - `check.rs`: the same loop for a shadow part: each order's page and
+//!   report form checked, recorded as `would_report`, nothing filed.
 //! - `requeue.rs`: what follows a stop (complete, hand back, retry,
 //!   replace) and every re-push of the job, each with its
 //!   [`Repush`](reporter_core::jobs::Repush) reason.
 //!
 //! Closing the run is `settle_run`'s, shared with download-compare.
 
+mod check;
 mod orders;
 mod range;
 mod requeue;
@@ -24,6 +27,7 @@ use std::time::Duration;
 
 use apalis::prelude::{BoxDynError, Data};
 use reporter_core::browser_semaphore::{HeldLease, Holder, SemaphoreError};
+use reporter_core::domain::ReportMode;
 use reporter_core::jobs::{Job, ReportRange};
 use reporter_core::models::pipeline::{self, TakenRange};
 use reporter_core::models::user;
@@ -162,13 +166,25 @@ async fn report(
         info!("range taken over before it started; abandoning");
         return Ok(());
     }
-    let msg = progress::reporting(t.range_start, t.range_end, t.total_pending_orders);
+    let shadow = t.report_mode == ReportMode::Shadow;
+    let msg = if shadow {
+        progress::checking(t.range_start, t.range_end, t.total_pending_orders)
+    } else {
+        progress::reporting(t.range_start, t.range_end, t.total_pending_orders)
+    };
     let ru = t.run_user_id;
     env.db(move |c| pipeline::set_message(c, ru, &msg)).await?;
 
     let t2 = t.clone();
-    let orders = env.db(move |c| pipeline::orders_to_report(c, &t2)).await?;
-    debug!(to_report = orders.len(), "orders without a report yet");
+    let orders = if shadow {
+        env.db(move |c| pipeline::orders_to_check(c, &t2)).await?
+    } else {
+        env.db(move |c| pipeline::orders_to_report(c, &t2)).await?
+    };
+    debug!(
+        to_do = orders.len(),
+        shadow, "orders without a report (or a check) yet"
+    );
     let stop = if orders.is_empty() {
         Stop::Finished
     } else {
@@ -183,6 +199,9 @@ async fn report(
                 error: PortalError::InvalidCredentials,
                 progressed: false,
             },
+            Some((email, password)) if shadow => {
+                check::check_orders(env, lease, lock, t, &orders, &email, &password).await?
+            }
             Some((email, password)) => {
                 orders::report_orders(env, lease, lock, t, &orders, &email, &password).await?
             }

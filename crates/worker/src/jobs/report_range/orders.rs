@@ -216,7 +216,7 @@ async fn record(
 
 /// Checked before every portal action: a lease or lock that is no longer
 /// ours means someone else may be working on this range now.
-fn still_ours(lease: &HeldLease, lock: &KeptLock) -> Option<Stop> {
+pub(super) fn still_ours(lease: &HeldLease, lock: &KeptLock) -> Option<Stop> {
     if lease.is_lost() {
         Some(Stop::Abandon("browser lease lost"))
     } else if lock.is_lost() {

@@ -198,4 +198,24 @@ mod tests {
         .unwrap();
         assert!(err.contains("order.report_ok"), "{err}");
     }
+
+    #[test]
+    fn an_export_built_on_demand_is_refused_naming_the_option() {
+        let opts = |profile: Profile| HttpPortalOptions {
+            portal_url: "http://127.0.0.1:9100".into(),
+            profile,
+            page_timeout: Duration::from_secs(1),
+            message_template: String::new(),
+            page_attempts: 2,
+        };
+        let err = HttpPortal::new(opts(Profile::portal_sim_alt()))
+            .err()
+            .unwrap();
+        assert!(err.contains("orders.generate_export"), "{err}");
+        assert!(err.contains("portal-sim-alt"), "{err}");
+        let mut profile = Profile::portal_sim();
+        profile.orders.export_ready_timeout_secs = Some(30);
+        let err = HttpPortal::new(opts(profile)).err().unwrap();
+        assert!(err.contains("orders.export_ready_timeout_secs"), "{err}");
+    }
 }

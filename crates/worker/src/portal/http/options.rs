@@ -58,6 +58,7 @@ pub(super) struct Selectors {
 
 impl Selectors {
     pub(super) fn of(p: &Profile) -> Result<Self, String> {
+        refuse_unsupported(p)?;
         let s = |field: &str, css: &str| {
             Selector::parse(css).map_err(|e| format!("portal profile {}: {field}: {e}", p.name))
         };
@@ -75,6 +76,26 @@ impl Selectors {
             already_reported: s("order.already_reported", &p.order.already_reported)?,
             report_ok: s("order.report_ok", &p.order.report_ok)?,
         })
+    }
+}
+
+/// Profile options this driver cannot honour without a browser: an export
+/// built on demand is announced by the page's own JavaScript, which plain
+/// HTTP does not run. Refused at start, naming the option.
+fn refuse_unsupported(p: &Profile) -> Result<(), String> {
+    let unsupported = [
+        ("orders.generate_export", p.orders.generate_export.is_some()),
+        (
+            "orders.export_ready_timeout_secs",
+            p.orders.export_ready_timeout_secs.is_some(),
+        ),
+    ];
+    match unsupported.iter().find(|(_, set)| *set) {
+        Some((option, _)) => Err(format!(
+            "portal profile {}: {option} is not supported by the http portal driver (an export built on demand needs a browser); use REPORTER_PORTAL_DRIVER=webdriver",
+            p.name
+        )),
+        None => Ok(()),
     }
 }
 

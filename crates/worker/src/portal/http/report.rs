@@ -9,7 +9,7 @@ use super::page::{Element, Page, Selector};
 use super::HttpSession;
 use crate::portal::session_retry::Step;
 use crate::portal::webdriver::render_message;
-use crate::portal::{PortalError, ReportReceipt};
+use crate::portal::{OrderCheck, PortalError, ReportReceipt};
 
 /// An order page that showed the report form, kept so `report` of the same
 /// order posts that form without loading the page again.
@@ -45,7 +45,7 @@ impl HttpSession {
         }
         if let Some(el) = reported {
             return Ok(OrderPage::Reported(ReportReceipt {
-                ticket: self.ticket(el, &sel.already_reported)?,
+                ticket: self.ticket(&page, el, &sel.already_reported)?,
                 already_reported: true,
             }));
         }
@@ -66,12 +66,23 @@ impl HttpSession {
         .into())
     }
 
-    fn ticket(&self, el: &Element, sel: &Selector) -> Result<String, PortalError> {
-        let attr = &self.shared.profile().order.ticket_attribute;
-        el.attr(attr)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| PortalError::Permanent(format!("{} has no {attr}", sel.source())))
+    /// The ticket of the element of `sel` on `page`: its attribute, or its
+    /// text through the profile's `order.ticket_text_regex`.
+    fn ticket(&self, page: &Page, el: &Element, sel: &Selector) -> Result<String, PortalError> {
+        let p = &self.shared.profile().order;
+        let attr = p.ticket_attribute.as_deref().and_then(|a| el.attr(a));
+        let text = if p.ticket_needs_text() {
+            page.text(sel)
+        } else {
+            None
+        };
+        p.ticket_from(attr, text.as_deref()).ok_or_else(|| {
+            PortalError::Permanent(format!(
+                "{} has no ticket ({})",
+                sel.source(),
+                p.ticket_source()
+            ))
+        })
     }
 
     /// Posts the report form of `order`: the page `pre` (left by
@@ -119,13 +130,13 @@ impl HttpSession {
         let answer = a.page();
         if let Some(el) = answer.find(&sel.report_ok) {
             return Ok(ReportReceipt {
-                ticket: self.ticket(el, &sel.report_ok)?,
+                ticket: self.ticket(&answer, el, &sel.report_ok)?,
                 already_reported: false,
             });
         }
         if let Some(el) = answer.find(&sel.already_reported) {
             return Ok(ReportReceipt {
-                ticket: self.ticket(el, &sel.already_reported)?,
+                ticket: self.ticket(&answer, el, &sel.already_reported)?,
                 already_reported: true,
             });
         }
@@ -134,6 +145,48 @@ impl HttpSession {
             order.order_id,
             a.status,
             a.url.path()
+        ))
+        .into())
+    }
+}
+
+impl HttpSession {
+    /// Shadow runs: the order's page loaded and its report form checked
+    /// field by field; nothing is posted.
+    pub(super) async fn check_once(&self, order: &StuckOrder) -> Result<OrderCheck, Step> {
+        let opened = match self.open_page(order).await? {
+            OrderPage::Reported(r) => return Ok(OrderCheck::AlreadyReported { ticket: r.ticket }),
+            OrderPage::Form(o) => o,
+        };
+        let sel = self.sel();
+        let p = &self.shared.profile().order;
+        let page = &opened.page;
+        let mut missing = Vec::new();
+        if page.find(&sel.reason).is_none() {
+            missing.push(sel.reason.source().to_string());
+        } else if !page
+            .descendants(&sel.reason)
+            .iter()
+            .any(|e| e.name == "option" && e.attr("value") == Some(p.reason_value.as_str()))
+        {
+            missing.push(format!(
+                "{} option {:?}",
+                sel.reason.source(),
+                p.reason_value
+            ));
+        }
+        for s in [&sel.message, &sel.submit] {
+            if page.find(s).is_none() {
+                missing.push(s.source().to_string());
+            }
+        }
+        if missing.is_empty() {
+            return Ok(OrderCheck::WouldReport);
+        }
+        Err(PortalError::Permanent(format!(
+            "order {}: the report form lacks {} (portal profile [order])",
+            order.order_id,
+            missing.join(", ")
         ))
         .into())
     }

@@ -12,7 +12,7 @@ use super::options::{Selectors, Shared};
 use super::report::{Opened, OrderPage};
 use super::{short, LOGOUT_PATH};
 use crate::portal::session_retry::{self, Step};
-use crate::portal::{PortalError, PortalSession, ReportReceipt, SessionContext};
+use crate::portal::{OrderCheck, PortalError, PortalSession, ReportReceipt, SessionContext};
 
 pub struct HttpSession {
     pub(super) shared: Arc<Shared>,
@@ -105,6 +105,17 @@ impl PortalSession for HttpSession {
         r
     }
 
+    async fn check_order(&mut self, order: &StuckOrder) -> Result<OrderCheck, PortalError> {
+        self.opened = None;
+        let r = self
+            .with_session("check order", || self.check_once(order))
+            .await;
+        if let Err(e) = &r {
+            warn!(order = order.order_id, error = %e, "checking the order failed");
+        }
+        r
+    }
+
     async fn close(self: Box<Self>) {
         let Ok(url) = self.shared.url(LOGOUT_PATH) else {
             return;
@@ -113,5 +124,60 @@ impl PortalSession for HttpSession {
             Ok(a) => debug!(session = short(&self.id()), status = %a.status, "logged out"),
             Err(e) => warn!(session = short(&self.id()), error = %e, "logout failed"),
         }
+    }
+
+    /// The export step, then its file fetched again for its header row.
+    async fn inspect_export(
+        &mut self,
+    ) -> Result<crate::portal::inspection::ExportInspection, PortalError> {
+        self.opened = None;
+        let (orders, parse_error) = match self.export().await {
+            Ok(o) => (o, None),
+            Err(PortalError::Permanent(m)) => (Vec::new(), Some(m)),
+            Err(e) => return Err(e),
+        };
+        let bytes = self
+            .with_session("inspect export", || async {
+                let a = self
+                    .get(
+                        self.shared.url(&self.shared.profile().paths.orders)?,
+                        "orders page",
+                    )
+                    .await?;
+                if a.to_login(self.login_path()) {
+                    return Err(Step::LoggedOut);
+                }
+                let page = a.page();
+                let link = self.sel().export_link.source().to_string();
+                let href = page
+                    .find(&self.sel().export_link)
+                    .and_then(|l| l.attr("href"))
+                    .ok_or_else(|| PortalError::Permanent(format!("orders page has no {link}")))?;
+                let url = a
+                    .url
+                    .join(href)
+                    .map_err(|e| PortalError::Permanent(format!("export link {href:?}: {e}")))?;
+                let x = self.get(url, "export download").await?;
+                if x.to_login(self.login_path()) {
+                    return Err(Step::LoggedOut);
+                }
+                if !x.status.is_success() {
+                    return Err(
+                        PortalError::Transient(format!("export answered {}", x.status)).into(),
+                    );
+                }
+                Ok(x.body)
+            })
+            .await?;
+        let (sheet, headers) = crate::portal::webdriver::inspect::export_header(
+            &bytes,
+            &self.shared.profile().export,
+        )?;
+        Ok(crate::portal::inspection::ExportInspection {
+            sheet,
+            headers,
+            orders,
+            parse_error,
+        })
     }
 }

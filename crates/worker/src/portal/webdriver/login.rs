@@ -1,6 +1,7 @@
 //! Logging in: the login page filled and submitted like a user does, and
 //! the retries of a login that failed for a transient reason.
 
+use super::page_state::Read;
 use super::session::wd_err;
 use super::WebDriverSession;
 use crate::portal::session_retry::retry;
@@ -11,7 +12,7 @@ impl WebDriverSession {
         let p = self.profile().login.clone();
         self.goto(&self.profile().paths.login.clone()).await?;
         let st = self
-            .wait_page(&[&p.form, &p.logged_in], false, None)
+            .wait_page(&[&p.form, &p.logged_in], false, Read::NOTHING)
             .await?;
         if st.status >= 500 {
             return Err(PortalError::Transient(format!(
@@ -40,7 +41,7 @@ impl WebDriverSession {
         self.held()?;
         submit.click().await.map_err(wd_err)?;
         let st = self
-            .wait_page(&[&p.logged_in, &p.error], true, None)
+            .wait_page(&[&p.logged_in, &p.error], true, Read::NOTHING)
             .await?;
         if st.found[0] {
             return Ok(());

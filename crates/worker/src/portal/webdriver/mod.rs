@@ -17,7 +17,9 @@
 
 mod artifacts;
 mod browser;
+mod check;
 mod export;
+pub mod inspect;
 mod login;
 mod options;
 mod page_state;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 pub(super) struct PageState {
     /// The marker set before a submit is still there: same document.
-    marked: bool,
+    pub(super) marked: bool,
     ready: String,
     /// HTTP status of the document (0 = unknown).
     pub(super) status: u16,
@@ -18,6 +18,10 @@ pub(super) struct PageState {
     pub(super) found: Vec<bool>,
     /// The asked attribute of each selector's first match, if any.
     pub(super) attrs: Vec<Option<String>>,
+    /// The text of each selector's first match, when asked for (tickets
+    /// shown only as text).
+    #[serde(default)]
+    pub(super) texts: Vec<Option<String>>,
     /// [`FILL_REPORT_JS`] filled the report form and clicked its submit button.
     #[serde(default)]
     pub(super) submitted: bool,
@@ -32,9 +36,11 @@ impl PageState {
     }
 }
 
-/// `pageState(selectors, attribute)`: the [`PageState`] of the document.
+/// `pageState(selectors, attribute, withText)`: the [`PageState`] of the
+/// document. The text is the rendered one (`innerText`: what a user reads,
+/// with markup and hidden parts left out).
 pub(super) const PAGE_STATE_FN: &str = r#"
-function pageState(sels, attr) {
+function pageState(sels, attr, withText) {
   const nav = performance.getEntriesByType('navigation')[0];
   const els = sels.map(function (s) { try { return document.querySelector(s); } catch (e) { return null; } });
   return {
@@ -45,12 +51,16 @@ function pageState(sels, attr) {
     url: location.href,
     found: els.map(function (e) { return e !== null; }),
     attrs: els.map(function (e) { return e && attr ? e.getAttribute(attr) : null; }),
+    texts: els.map(function (e) {
+      if (!e || !withText) { return null; }
+      return typeof e.innerText === 'string' ? e.innerText : e.textContent;
+    }),
   };
 }
 "#;
 
-/// Arguments: selectors, attribute name (or null).
-pub(super) const STATE_JS: &str = "return pageState(arguments[0], arguments[1]);";
+/// Arguments: selectors, attribute name (or null), whether to read texts.
+pub(super) const STATE_JS: &str = "return pageState(arguments[0], arguments[1], arguments[2]);";
 
 /// One round trip for a loaded order page: its state (selectors
 /// `[already_reported, report_form]`) and, when it shows the report form
@@ -62,11 +72,11 @@ pub(super) const STATE_JS: &str = "return pageState(arguments[0], arguments[1]);
 /// document marker first, so the wait that follows knows the answer page
 /// from this one.
 ///
-/// Arguments: selectors, ticket attribute, `{login, reason, reason_value,
-/// message, text, submit}`.
+/// Arguments: selectors, ticket attribute (or null), whether to read texts,
+/// `{login, reason, reason_value, message, text, submit}`.
 pub(super) const FILL_REPORT_JS: &str = r#"
-const s = pageState(arguments[0], arguments[1]);
-const f = arguments[2];
+const s = pageState(arguments[0], arguments[1], arguments[2]);
+const f = arguments[3];
 s.submitted = false;
 s.missing = null;
 if (s.ready !== 'complete' || s.status >= 400 || s.path === f.login || s.found[0] || !s.found[1]) {
@@ -100,12 +110,36 @@ s.submitted = true;
 return s;
 "#;
 
-pub(super) fn state_args(selectors: &[&str], attr: Option<&str>) -> Vec<serde_json::Value> {
+/// What a state call reads from each selector's first match besides its
+/// presence.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Read<'a> {
+    pub(super) attr: Option<&'a str>,
+    pub(super) text: bool,
+}
+
+impl<'a> Read<'a> {
+    pub(super) const NOTHING: Read<'static> = Read {
+        attr: None,
+        text: false,
+    };
+
+    pub(super) fn attr(name: &'a str) -> Self {
+        Read {
+            attr: Some(name),
+            text: false,
+        }
+    }
+}
+
+/// The arguments of [`STATE_JS`] (and the first three of [`FILL_REPORT_JS`]).
+pub(super) fn state_args(selectors: &[&str], read: Read<'_>) -> Vec<serde_json::Value> {
     vec![
         selectors
             .iter()
             .map(|s| serde_json::Value::from(*s))
             .collect(),
-        attr.map_or(serde_json::Value::Null, Into::into),
+        read.attr.map_or(serde_json::Value::Null, Into::into),
+        read.text.into(),
     ]
 }

@@ -3,7 +3,8 @@
 
 use reporter_core::models::pipeline::StuckOrder;
 
-use super::page_state::{PageState, FILL_REPORT_JS};
+use super::page_state::{state_args, PageState, Read, FILL_REPORT_JS};
+use super::profile::OrderProfile;
 use super::{render_message, WebDriverSession};
 use crate::portal::session_retry::Step;
 use crate::portal::{PortalError, ReportReceipt};
@@ -16,11 +17,14 @@ impl WebDriverSession {
         order: &StuckOrder,
     ) -> Result<Option<ReportReceipt>, Step> {
         let p = self.profile().order.clone();
-        let attr = p.ticket_attribute.clone();
         self.goto(&self.profile().order_path(order.order_id))
             .await?;
         let st = self
-            .wait_page(&[&p.already_reported, &p.report_form], false, Some(&attr))
+            .wait_page(
+                &[&p.already_reported, &p.report_form],
+                false,
+                ticket_read(&p),
+            )
             .await?;
         let form_shown = st.found[1] && !st.found[0] && st.status < 400;
         if form_shown && st.path != self.profile().paths.login {
@@ -43,7 +47,7 @@ impl WebDriverSession {
         }
         if st.found[0] {
             return Ok(ReportReceipt {
-                ticket: ticket(st, 0, &p.already_reported, &p.ticket_attribute)?,
+                ticket: ticket(st, 0, &p.already_reported, p)?,
                 already_reported: true,
             });
         }
@@ -69,7 +73,6 @@ impl WebDriverSession {
     ) -> Result<ReportReceipt, Step> {
         let p = self.profile().order.clone();
         let login_path = self.profile().paths.login.clone();
-        let attr = p.ticket_attribute.clone();
         if !page_open {
             self.goto(&self.profile().order_path(order.order_id))
                 .await?;
@@ -82,15 +85,13 @@ impl WebDriverSession {
             "text": render_message(&self.opts.message_template, order),
             "submit": p.submit,
         });
+        let mut args = state_args(&[&p.already_reported, &p.report_form], ticket_read(&p));
+        args.push(form);
         let st = self
             .wait_state(
                 &format!("{} or a complete {}", p.already_reported, p.report_form),
                 FILL_REPORT_JS,
-                vec![
-                    serde_json::json!([p.already_reported, p.report_form]),
-                    attr.as_str().into(),
-                    form,
-                ],
+                args,
                 |st| {
                     st.submitted
                         || (st.loaded(false)
@@ -102,17 +103,17 @@ impl WebDriverSession {
             return self.order_page_without_form(&st, order);
         }
         let st = self
-            .wait_page(&[&p.report_ok, &p.already_reported], true, Some(&attr))
+            .wait_page(&[&p.report_ok, &p.already_reported], true, ticket_read(&p))
             .await?;
         if st.found[0] {
             return Ok(ReportReceipt {
-                ticket: ticket(&st, 0, &p.report_ok, &attr)?,
+                ticket: ticket(&st, 0, &p.report_ok, &p)?,
                 already_reported: false,
             });
         }
         if st.found[1] {
             return Ok(ReportReceipt {
-                ticket: ticket(&st, 1, &p.already_reported, &attr)?,
+                ticket: ticket(&st, 1, &p.already_reported, &p)?,
                 already_reported: true,
             });
         }
@@ -127,12 +128,22 @@ impl WebDriverSession {
     }
 }
 
-/// The ticket in `st.attrs[i]` (the element of `css`).
-fn ticket(st: &PageState, i: usize, css: &str, attr: &str) -> Result<String, PortalError> {
-    st.attrs
-        .get(i)
-        .cloned()
-        .flatten()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| PortalError::Permanent(format!("{css} has no {attr}")))
+/// What the order pages' state calls read: the ticket attribute and, for a
+/// ticket shown as text, the elements' text.
+fn ticket_read(p: &OrderProfile) -> Read<'_> {
+    Read {
+        attr: p.ticket_attribute.as_deref(),
+        text: p.ticket_needs_text(),
+    }
+}
+
+/// The ticket of the element of `css`, the `i`-th selector of `st`: its
+/// attribute, or its text through the profile's regex.
+fn ticket(st: &PageState, i: usize, css: &str, p: &OrderProfile) -> Result<String, PortalError> {
+    let attr = st.attrs.get(i).cloned().flatten();
+    let text = st.texts.get(i).cloned().flatten();
+    p.ticket_from(attr.as_deref(), text.as_deref())
+        .ok_or_else(|| {
+            PortalError::Permanent(format!("{css} has no ticket ({})", p.ticket_source()))
+        })
 }

@@ -12,7 +12,7 @@ use tracing::warn;
 
 use super::{Profile, WebDriverOptions};
 use crate::portal::session_retry::{self, Step};
-use crate::portal::{PortalError, PortalSession, ReportReceipt, SessionContext};
+use crate::portal::{OrderCheck, PortalError, PortalSession, ReportReceipt, SessionContext};
 
 impl From<WebDriverError> for Step {
     fn from(e: WebDriverError) -> Self {
@@ -137,7 +137,37 @@ impl PortalSession for WebDriverSession {
         r
     }
 
+    async fn check_order(&mut self, order: &StuckOrder) -> Result<OrderCheck, PortalError> {
+        self.opened = None;
+        let r = self
+            .with_session("check order", || self.check_once(order))
+            .await;
+        if let Err(e) = &r {
+            warn!(order = order.order_id, error = %e, "checking the order failed");
+            self.save_artifacts(&format!("order-{}", order.order_id))
+                .await;
+        }
+        r
+    }
+
     async fn close(mut self: Box<Self>) {
         self.quit_browser().await;
+    }
+
+    async fn inspect_export(
+        &mut self,
+    ) -> Result<crate::portal::inspection::ExportInspection, PortalError> {
+        self.opened = None;
+        let r = self
+            .with_session("inspect export", || self.inspect_export_once())
+            .await;
+        if let Err(e) = &r {
+            warn!(error = %e, "export inspection failed");
+        }
+        r
+    }
+
+    async fn screenshot(&mut self, path: &std::path::Path) -> Result<bool, PortalError> {
+        self.screenshot_to(path).await
     }
 }

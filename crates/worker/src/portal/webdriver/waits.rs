@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use thirtyfour::prelude::*;
 
-use super::page_state::{state_args, PageState, PAGE_STATE_FN, STATE_JS};
+use super::page_state::{state_args, PageState, Read, PAGE_STATE_FN, STATE_JS};
 use super::session::wd_err;
 use super::WebDriverSession;
 use crate::portal::PortalError;
@@ -36,9 +36,26 @@ impl WebDriverSession {
         what: &str,
         script: &str,
         args: Vec<serde_json::Value>,
+        done: impl FnMut(&PageState) -> bool,
+    ) -> Result<PageState, PortalError> {
+        let every = Duration::from_millis(50);
+        self.wait_state_within(what, self.opts.element_timeout, every, script, args, done)
+            .await
+    }
+
+    /// [`Self::wait_state`] for at most `timeout`, the pause between polls
+    /// growing from 10 ms up to `max_pause` (long waits, such as an export
+    /// the portal builds, need not poll every 50 ms).
+    pub(super) async fn wait_state_within(
+        &self,
+        what: &str,
+        timeout: Duration,
+        max_pause: Duration,
+        script: &str,
+        args: Vec<serde_json::Value>,
         mut done: impl FnMut(&PageState) -> bool,
     ) -> Result<PageState, PortalError> {
-        let deadline = Instant::now() + self.opts.element_timeout;
+        let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_millis(10);
         loop {
             let st = self.run_state(script, args.clone()).await?;
@@ -52,12 +69,12 @@ impl WebDriverSession {
                     .map(|m| format!(", missing {m}"))
                     .unwrap_or_default();
                 return Err(PortalError::Transient(format!(
-                    "timed out after {:?} waiting for {what} on {} (status {}{missing})",
-                    self.opts.element_timeout, st.path, st.status
+                    "timed out after {timeout:?} waiting for {what} on {} (status {}{missing})",
+                    st.path, st.status
                 )));
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(50));
+            pause = (pause * 2).min(max_pause);
         }
     }
 
@@ -65,25 +82,26 @@ impl WebDriverSession {
     pub(super) async fn state(
         &self,
         selectors: &[&str],
-        attr: Option<&str>,
+        read: Read<'_>,
     ) -> Result<PageState, PortalError> {
-        self.run_state(STATE_JS, state_args(selectors, attr)).await
+        self.run_state(STATE_JS, state_args(selectors, read)).await
     }
 
     /// Waits until the page (a new document, if `new_document`) has loaded and
-    /// shows one of `selectors`, an HTTP error, or the login page. `attr` is
-    /// read from each selector's element ([`PageState::attrs`]).
+    /// shows one of `selectors`, an HTTP error, or the login page. `read`
+    /// says what else is read from each selector's element
+    /// ([`PageState::attrs`], [`PageState::texts`]).
     pub(super) async fn wait_page(
         &self,
         selectors: &[&str],
         new_document: bool,
-        attr: Option<&str>,
+        read: Read<'_>,
     ) -> Result<PageState, PortalError> {
         let login_path = self.profile().paths.login.clone();
         self.wait_state(
             &selectors.join(" or "),
             STATE_JS,
-            state_args(selectors, attr),
+            state_args(selectors, read),
             |st| {
                 st.loaded(new_document)
                     && (st.found.iter().any(|f| *f) || st.status >= 400 || st.path == login_path)

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS reporter_run_users_user_scheduled_idx;
