@@ -17,3 +17,4 @@ mod customer;
 mod history;
 mod live_run;
 mod planner;
+mod portal_check;

@@ -30,4 +30,5 @@ async fn the_console_draws_an_over_budget_hour_with_its_customers() {
     wait_text(&d, "#plan-summary", "1 hora excede").await;
     wait_text(&d, "#plan-error", "aún no hay ejecuciones").await;
     screenshot(&d, "console-planner", Viewport::Desktop).await;
+    screenshot(&d, "console-planner", Viewport::Phone).await;
 }
