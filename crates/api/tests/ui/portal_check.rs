@@ -66,7 +66,12 @@ async fn an_operator_checks_a_customers_portal_and_sees_the_missing_selector() {
         order_id: Some(1_000_004),
         rows: vec![
             row("login", "login.logged_in = span#account-email", true, true),
-            row("column", "export.columns.tracking_number = NÚMERO GUIA", true, true),
+            row(
+                "column",
+                "export.columns.tracking_number = NÚMERO GUIA",
+                true,
+                true,
+            ),
             row("column", "export.columns.city = CIUDAD", false, false),
             row("order", "order.reason = select[name=reason]", true, true),
             row("order", "order.submit = button#nope", false, true),
