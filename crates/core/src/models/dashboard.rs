@@ -322,6 +322,55 @@ macro_rules! reports_where {
     };
 }
 
+/// One row per order of a page (or list), or one row of NULLs when it is
+/// empty (so the total and the statuses still arrive).
+#[derive(QueryableByName)]
+struct PageRow {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = Array<Text>)]
+    statuses: Vec<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    order_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    status: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    carrier: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    tracking_number: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    ticket: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    outcome: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    reported_at: Option<DateTime<Utc>>,
+}
+
+impl PageRow {
+    /// The rows' total and statuses (from the first row) and their orders.
+    fn split(rows: Vec<PageRow>) -> (i64, Vec<String>, Vec<ReportedOrder>) {
+        let (total, statuses) = rows
+            .first()
+            .map(|r| (r.total, r.statuses.clone()))
+            .unwrap_or_default();
+        let items = rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(ReportedOrder {
+                    order_id: r.order_id?,
+                    status: r.status?,
+                    carrier: r.carrier?,
+                    tracking_number: r.tracking_number?,
+                    ticket: r.ticket?,
+                    outcome: r.outcome?,
+                    reported_at: r.reported_at?,
+                })
+            })
+            .collect();
+        (total, statuses, items)
+    }
+}
+
 /// One page of a run-user's reports, its filtered total and every status
 /// of the run-user's reports, in one statement: the page the customer's
 /// table shows (and polls while a run files), one round trip.
@@ -332,29 +381,6 @@ pub fn reports_page(
     page: i64,
     per_page: i64,
 ) -> QueryResult<ReportPage> {
-    /// One row per order of the page, or one row of NULLs when the page is
-    /// empty (so the total and the statuses still arrive).
-    #[derive(QueryableByName)]
-    struct PageRow {
-        #[diesel(sql_type = BigInt)]
-        total: i64,
-        #[diesel(sql_type = Array<Text>)]
-        statuses: Vec<String>,
-        #[diesel(sql_type = Nullable<BigInt>)]
-        order_id: Option<i64>,
-        #[diesel(sql_type = Nullable<Text>)]
-        status: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        carrier: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        tracking_number: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        ticket: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        outcome: Option<String>,
-        #[diesel(sql_type = Nullable<Timestamptz>)]
-        reported_at: Option<DateTime<Utc>>,
-    }
     let search = like_literal(filter.search.trim());
     let status = filter.status.trim().to_string();
     let rows: Vec<PageRow> = prepared(concat!(
@@ -379,24 +405,7 @@ pub fn reports_page(
     .bind::<BigInt, _>(per_page)
     .bind::<BigInt, _>((page - 1).max(0) * per_page)
     .load(conn)?;
-    let (total, statuses) = rows
-        .first()
-        .map(|r| (r.total, r.statuses.clone()))
-        .unwrap_or_default();
-    let items = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(ReportedOrder {
-                order_id: r.order_id?,
-                status: r.status?,
-                carrier: r.carrier?,
-                tracking_number: r.tracking_number?,
-                ticket: r.ticket?,
-                outcome: r.outcome?,
-                reported_at: r.reported_at?,
-            })
-        })
-        .collect();
+    let (total, statuses, items) = PageRow::split(rows);
     Ok(ReportPage {
         items,
         total,
@@ -419,27 +428,9 @@ pub struct ReportList {
 
 /// Reads a run-user's whole [`ReportList`] in one statement.
 pub fn report_list(conn: &mut PgConnection, run_user_id: i64) -> QueryResult<ReportList> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Array<Text>)]
-        statuses: Vec<String>,
-        #[diesel(sql_type = Nullable<BigInt>)]
-        order_id: Option<i64>,
-        #[diesel(sql_type = Nullable<Text>)]
-        status: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        carrier: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        tracking_number: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        ticket: Option<String>,
-        #[diesel(sql_type = Nullable<Text>)]
-        outcome: Option<String>,
-        #[diesel(sql_type = Nullable<Timestamptz>)]
-        reported_at: Option<DateTime<Utc>>,
-    }
-    let rows: Vec<Row> = prepared(
-        "SELECT ARRAY(SELECT DISTINCT status FROM reporter_order_reports
+    let rows: Vec<PageRow> = prepared(
+        "SELECT 0::int8 AS total,
+                ARRAY(SELECT DISTINCT status FROM reporter_order_reports
                        WHERE run_user_id = $1 ORDER BY status) AS statuses,
                 o.order_id, o.status, o.carrier, o.tracking_number, o.ticket, o.outcome,
                 o.reported_at
@@ -449,21 +440,7 @@ pub fn report_list(conn: &mut PgConnection, run_user_id: i64) -> QueryResult<Rep
     )
     .bind::<BigInt, _>(run_user_id)
     .load(conn)?;
-    let statuses = rows.first().map(|r| r.statuses.clone()).unwrap_or_default();
-    let rows = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(ReportedOrder {
-                order_id: r.order_id?,
-                status: r.status?,
-                carrier: r.carrier?,
-                tracking_number: r.tracking_number?,
-                ticket: r.ticket?,
-                outcome: r.outcome?,
-                reported_at: r.reported_at?,
-            })
-        })
-        .collect();
+    let (_, statuses, rows) = PageRow::split(rows);
     Ok(ReportList { rows, statuses })
 }
 

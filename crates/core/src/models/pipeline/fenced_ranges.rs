@@ -141,7 +141,8 @@ pub fn mark_processing(conn: &mut PgConnection, range_id: i64, fence: i64) -> Qu
 }
 
 /// One stuck order of a range, to report.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = stuck, check_for_backend(diesel::pg::Pg))]
 pub struct StuckOrder {
     pub position: i32,
     pub order_id: i64,
@@ -158,14 +159,7 @@ pub fn orders_to_report(conn: &mut PgConnection, t: &TakenRange) -> QueryResult<
         .filter(stuck::run_user_id.eq(t.run_user_id))
         .filter(stuck::position.between(t.range_start, t.range_end))
         .order(stuck::position)
-        .select((
-            stuck::position,
-            stuck::order_id,
-            stuck::status,
-            stuck::carrier,
-            stuck::tracking_number,
-            stuck::order_date,
-        ))
+        .select(StuckOrder::as_select())
         .load(conn)?;
     let ids: Vec<i64> = all.iter().map(|o| o.order_id).collect();
     let done: std::collections::HashSet<i64> = reports::table

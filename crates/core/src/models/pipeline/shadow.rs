@@ -46,14 +46,7 @@ pub fn orders_to_check(conn: &mut PgConnection, t: &TakenRange) -> QueryResult<V
                 .filter(shadow::order_id.eq(stuck::order_id)),
         )))
         .order(stuck::position)
-        .select((
-            stuck::position,
-            stuck::order_id,
-            stuck::status,
-            stuck::carrier,
-            stuck::tracking_number,
-            stuck::order_date,
-        ))
+        .select(StuckOrder::as_select())
         .load(conn)
 }
 

@@ -11,10 +11,10 @@ use reporter_core::browser_semaphore::HeldLease;
 use reporter_core::models::pipeline::{self, LedgerWrite, ShadowOutcome, TakenRange};
 use tracing::warn;
 
-use super::orders::{still_ours, Stop};
+use super::orders::{log_in, still_ours, Stop};
 use crate::environment::Environment;
 use crate::lock_keeper::KeptLock;
-use crate::portal::{OrderCheck, PortalError, PortalSession, SessionContext};
+use crate::portal::{OrderCheck, PortalError, PortalSession};
 
 /// Retries of a transient error on one order, in the session (1 s, 2 s, 4 s).
 const IN_SESSION_RETRIES: u32 = 3;
@@ -30,29 +30,10 @@ pub(super) async fn check_orders(
     email: &str,
     password: &str,
 ) -> anyhow::Result<Stop> {
-    if let Some(stop) = still_ours(lease, lock) {
-        return Ok(stop);
-    }
-    let ctx = SessionContext {
-        run_id: t.run_id,
-        user_id: t.user_id,
-        range_id: Some(t.range_id),
-        on_browser_starting: env.record_browser_tag_on(lease),
-        on_browser_started: env.record_browser_on(lease),
-        still_held: env.still_held(lease),
-    };
-    let mut session = match env.portal.login(email, password, &ctx).await {
+    let mut session = match log_in(env, lease, lock, t, email, password).await {
         Ok(s) => s,
-        Err(e) => {
-            return Ok(still_ours(lease, lock).unwrap_or(Stop::Failed {
-                error: e,
-                progressed: false,
-            }));
-        }
+        Err(stop) => return Ok(stop),
     };
-    if let Some(id) = session.webdriver_session() {
-        let _ = lease.set_webdriver_session(&id).await;
-    }
     let result = check_in_session(env, lease, lock, t, orders, session.as_mut()).await;
     session.close().await;
     result

@@ -43,8 +43,29 @@ pub(super) async fn report_orders(
     email: &str,
     password: &str,
 ) -> anyhow::Result<Stop> {
+    let mut session = match log_in(env, lease, lock, t, email, password).await {
+        Ok(s) => s,
+        Err(stop) => return Ok(stop),
+    };
+    let result = report_in_session(env, lease, lock, t, orders, session.as_mut()).await;
+    // Also after a database error: the browser never outlives the job.
+    session.close().await;
+    result
+}
+
+/// The range's portal session (its browser recorded on the lease), or why
+/// not: a login cut short because the lease or lock was lost is not a
+/// failure.
+pub(super) async fn log_in(
+    env: &Arc<Environment>,
+    lease: &HeldLease,
+    lock: &KeptLock,
+    t: &TakenRange,
+    email: &str,
+    password: &str,
+) -> Result<Box<dyn PortalSession>, Stop> {
     if let Some(stop) = still_ours(lease, lock) {
-        return Ok(stop);
+        return Err(stop);
     }
     let ctx = SessionContext {
         run_id: t.run_id,
@@ -54,23 +75,16 @@ pub(super) async fn report_orders(
         on_browser_started: env.record_browser_on(lease),
         still_held: env.still_held(lease),
     };
-    let mut session = match env.portal.login(email, password, &ctx).await {
-        Ok(s) => s,
-        Err(e) => {
-            // A login cut short because the lease was lost is not a failure.
-            return Ok(still_ours(lease, lock).unwrap_or(Stop::Failed {
-                error: e,
-                progressed: false,
-            }));
-        }
-    };
+    let session = env.portal.login(email, password, &ctx).await.map_err(|e| {
+        still_ours(lease, lock).unwrap_or(Stop::Failed {
+            error: e,
+            progressed: false,
+        })
+    })?;
     if let Some(id) = session.webdriver_session() {
         let _ = lease.set_webdriver_session(&id).await;
     }
-    let result = report_in_session(env, lease, lock, t, orders, session.as_mut()).await;
-    // Also after a database error: the browser never outlives the job.
-    session.close().await;
-    result
+    Ok(session)
 }
 
 /// A filed report whose ledger row is not written yet.
