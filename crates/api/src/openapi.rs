@@ -24,6 +24,8 @@ use crate::routes::{
         console::plan,
         health::healthz, health::livez, health::readyz,
     ),
+    // Query parameters name these by reference without registering them.
+    components(schemas(exports::ExportFormat)),
     modifiers(&TokenAuth, &EdgeResponses),
     tags((name = "auth"), (name = "reporter"), (name = "runs"), (name = "admin"), (name = "health"))
 )]

@@ -30,10 +30,11 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
-    /// `None` is the default, `.xlsx`; anything but `xlsx`/`csv` is refused.
+    /// `None` is the default, `.xlsx`; anything but `xlsx`/`csv` (an empty
+    /// value too, as the schema's enum says) is refused.
     fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         match raw.map(str::trim) {
-            None | Some("") | Some("xlsx") => Ok(ExportFormat::Xlsx),
+            None | Some("xlsx") => Ok(ExportFormat::Xlsx),
             Some("csv") => Ok(ExportFormat::Csv),
             Some(_) => Err(ApiError::bad_request(
                 "invalid_format",
@@ -179,11 +180,13 @@ pub fn date_range(
     to: Option<&str>,
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let to = match to.filter(|s| !s.trim().is_empty()) {
+    // An empty value is not a date (the schema says `format: date`): only a
+    // missing parameter takes the default.
+    let to = match to {
         Some(raw) => parse_date("to", raw)?,
         None => today,
     };
-    let from = match from.filter(|s| !s.trim().is_empty()) {
+    let from = match from {
         Some(raw) => parse_date("from", raw)?,
         None => to - chrono::Duration::days(29),
     };
