@@ -24,6 +24,8 @@ pub struct AppState {
     pub earlier_reports: Arc<crate::earlier_reports::EarlierReports>,
     /// Finished run-users' report lists, for the customers' reports table.
     pub finished_reports: Arc<crate::finished_reports::FinishedReports>,
+    /// The planner's history medians, read at most every few minutes.
+    pub planner_estimates: Arc<reporter_core::planner::KeptEstimates>,
     redis: Arc<OnceCell<redis::aio::ConnectionManager>>,
     /// Set on SIGTERM: `/readyz` answers 503 so the proxy stops routing
     /// here while the listener still accepts (see `crate::shutdown`).
@@ -41,6 +43,7 @@ impl AppState {
             hourly_reports: Arc::default(),
             earlier_reports: Arc::default(),
             finished_reports: Arc::default(),
+            planner_estimates: Arc::default(),
             redis: Arc::new(OnceCell::new()),
             draining: Arc::default(),
         }

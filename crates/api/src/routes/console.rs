@@ -287,9 +287,10 @@ pub struct PlanOut {
 pub async fn plan(state: web::Data<AppState>, _admin: AdminUser) -> Result<HttpResponse, ApiError> {
     use reporter_core::planner;
     let ps = planner::PlannerSettings::from_settings(&state.settings);
+    let kept = state.planner_estimates.clone();
     let (est, hours, error) = state
         .db(move |c| {
-            let est = planner::load_estimates(c, ps.history_days)?;
+            let est = kept.get(c, ps.history_days)?;
             let hours = planner::hour_plans(c, &ps, &est)?;
             let error = planner::prediction_error(c, PREDICTION_ERROR_DAYS)?;
             Ok((est, hours, error))

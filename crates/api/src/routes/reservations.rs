@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use reporter_core::domain::{hour_label, MonthlyOrders, Weight};
 use reporter_core::models::reservation::{self, Admitted, Reservation, ReservationChange};
 use reporter_core::models::slot;
-use reporter_core::planner::PlannerSettings;
+use reporter_core::planner::{PlannerSettings, Planning};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -143,10 +143,15 @@ pub async fn create(
         monthly_orders_estimate,
     } = body.into_inner();
     let uid = auth.user_id;
-    let planner = PlannerSettings::from_settings(&state.settings);
+    let settings = PlannerSettings::from_settings(&state.settings);
+    let kept = state.planner_estimates.clone();
     let tz = state.settings.timezone;
     let r = state
         .db(move |c| {
+            let planner = Planning {
+                estimates: kept.get(c, settings.history_days)?,
+                settings,
+            };
             let a =
                 reservation::create_planned(c, uid, slot_id, monthly_orders_estimate, &planner)?;
             admitted(c, a, tz)
@@ -192,7 +197,8 @@ pub async fn change(
         ));
     }
     let uid = auth.user_id;
-    let planner = PlannerSettings::from_settings(&state.settings);
+    let settings = PlannerSettings::from_settings(&state.settings);
+    let kept = state.planner_estimates.clone();
     let tz = state.settings.timezone;
     let change = ReservationChange {
         slot_id,
@@ -200,6 +206,10 @@ pub async fn change(
     };
     let r = state
         .db(move |c| {
+            let planner = Planning {
+                estimates: kept.get(c, settings.history_days)?,
+                settings,
+            };
             let a = reservation::change_planned(c, uid, change, &planner)?;
             admitted(c, a, tz)
         })

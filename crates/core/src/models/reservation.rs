@@ -11,7 +11,7 @@ use crate::domain::{
     estimated_pending_orders, first_fit, slot_accepts, DomainError, MonthlyOrders,
     ReservableWindow, Weight,
 };
-use crate::planner::{self, HourVerdict, OverBudget, PlannerSettings};
+use crate::planner::{self, HourVerdict, OverBudget, Planning};
 use crate::schema::{reporter_hour_slots, reporter_reservations, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
@@ -65,15 +65,15 @@ pub struct Admitted {
 /// the second sees the first.
 fn admit(
     conn: &mut PgConnection,
-    planner: Option<&PlannerSettings>,
+    planner: Option<&Planning>,
     slot_id: i32,
     user_id: i64,
     monthly: MonthlyOrders,
 ) -> Result<Option<OverBudget>, ReservationError> {
-    let Some(ps) = planner else { return Ok(None) };
-    match planner::verdict_with(conn, ps, slot_id, user_id, monthly.get())? {
+    let Some(p) = planner else { return Ok(None) };
+    match planner::verdict_with(conn, p, slot_id, user_id, monthly.get())? {
         HourVerdict::Within => Ok(None),
-        HourVerdict::Over(o) if ps.admission == planner::Admission::Time => {
+        HourVerdict::Over(o) if p.settings.admission == planner::Admission::Time => {
             Err(ReservationError::OverTimeBudget(o))
         }
         HourVerdict::Over(o) => Ok(Some(o)),
@@ -158,7 +158,7 @@ fn first_fit_locked(
     conn: &mut PgConnection,
     weight: Weight,
     window: ReservableWindow,
-    planner: Option<(&PlannerSettings, i64, MonthlyOrders)>,
+    planner: Option<(&Planning, i64, MonthlyOrders)>,
 ) -> Result<i32, ReservationError> {
     let snapshot: Vec<_> = slot::list_with_usage(conn, true)?
         .iter()
@@ -169,7 +169,9 @@ fn first_fit_locked(
     while let Some(pick) = first_fit(&candidates, weight, window) {
         let checked =
             lock_and_check(conn, pick.slot_id, weight, window, None).and_then(|()| match planner {
-                Some((ps, user_id, monthly)) if ps.admission == planner::Admission::Time => {
+                Some((ps, user_id, monthly))
+                    if ps.settings.admission == planner::Admission::Time =>
+                {
                     admit(conn, Some(ps), pick.slot_id, user_id, monthly).map(|_| ())
                 }
                 _ => Ok(()),
@@ -211,9 +213,9 @@ pub fn create_planned(
     user_id: i64,
     slot_id: Option<i32>,
     monthly: MonthlyOrders,
-    planner: &PlannerSettings,
+    planner: &Planning,
 ) -> Result<Admitted, ReservationError> {
-    let factor = planner.pending_factor;
+    let factor = planner.settings.pending_factor;
     create_with(conn, user_id, slot_id, monthly, factor, Some(planner))
 }
 
@@ -223,7 +225,7 @@ fn create_with(
     slot_id: Option<i32>,
     monthly: MonthlyOrders,
     pending_factor: f64,
-    planner: Option<&PlannerSettings>,
+    planner: Option<&Planning>,
 ) -> Result<Admitted, ReservationError> {
     conn.transaction(|conn| {
         if find_for_user(conn, user_id)?.is_some() {
@@ -281,9 +283,15 @@ pub fn change_planned(
     conn: &mut PgConnection,
     user_id: i64,
     change: ReservationChange,
-    planner: &PlannerSettings,
+    planner: &Planning,
 ) -> Result<Admitted, ReservationError> {
-    change_with(conn, user_id, change, planner.pending_factor, Some(planner))
+    change_with(
+        conn,
+        user_id,
+        change,
+        planner.settings.pending_factor,
+        Some(planner),
+    )
 }
 
 fn change_with(
@@ -291,7 +299,7 @@ fn change_with(
     user_id: i64,
     change: ReservationChange,
     pending_factor: f64,
-    planner: Option<&PlannerSettings>,
+    planner: Option<&Planning>,
 ) -> Result<Admitted, ReservationError> {
     conn.transaction(|conn| {
         let current = reporter_reservations::table

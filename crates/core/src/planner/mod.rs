@@ -3,10 +3,12 @@
 //!
 //! `estimate.rs` and `plan.rs` are pure arithmetic (property-tested in
 //! `plan_tests.rs`); `store.rs` reads the history they work on and records
-//! each run's prediction; `admission.rs` is the reservation check.
+//! each run's prediction; `kept.rs` keeps its estimates per process;
+//! `admission.rs` is the reservation check.
 
 mod admission;
 mod estimate;
+mod kept;
 mod plan;
 mod store;
 
@@ -18,10 +20,11 @@ pub use estimate::{
     median, stuck_per_day, FleetTimings, StuckEstimate, DEFAULT_EXPORT_MINUTES,
     DEFAULT_LOGIN_MINUTES, DEFAULT_REPORT_MINUTES,
 };
+pub use kept::KeptEstimates;
 pub use plan::{
     available_minutes, customer_minutes, hour_minutes, run_duration_minutes, PlanParams,
 };
 pub use store::{
     hour_plans, load_estimates, prediction_error, record_run_prediction, verdict_with,
-    CustomerPlan, Estimates, HourPlan, PlannerSettings, PredictionError,
+    CustomerPlan, Estimates, HourPlan, PlannerSettings, Planning, PredictionError,
 };

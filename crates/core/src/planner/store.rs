@@ -45,6 +45,14 @@ impl PlannerSettings {
     }
 }
 
+/// The planner as a reservation check uses it: its settings and the
+/// estimates (read before the check, see [`super::KeptEstimates`]).
+#[derive(Debug, Clone)]
+pub struct Planning {
+    pub settings: PlannerSettings,
+    pub estimates: std::sync::Arc<Estimates>,
+}
+
 /// What the history says: the fleet's timings and each customer's stuck
 /// counts per day.
 #[derive(Debug, Clone, Default)]
@@ -281,17 +289,19 @@ pub fn hour_plans(
 /// `monthly_orders` (their current reservation, wherever it is, left out).
 /// Only a change that raises the hour's prediction can push it over: a
 /// customer whose history already fixes their stuck count may re-weigh in
-/// an hour that is over budget. Called under the slot's row lock, so what
-/// it reads cannot change before the reservation is written.
+/// an hour that is over budget. Called under the slot's row lock, so the
+/// hour's members it reads cannot change before the reservation is
+/// written; the estimates come read already (medians over days of history,
+/// not something two concurrent reservations change).
 pub fn verdict_with(
     conn: &mut PgConnection,
-    ps: &PlannerSettings,
+    planning: &Planning,
     slot_id: i32,
     user_id: i64,
     monthly_orders: i32,
 ) -> QueryResult<HourVerdict> {
+    let (ps, est) = (&planning.settings, &*planning.estimates);
     let hour = slot::find(conn, slot_id)?.map_or(0, |s| s.hour);
-    let est = load_estimates(conn, ps.history_days)?;
     let now: Vec<Member> = members(conn, Some(slot_id))?;
     let before: Vec<f64> = now
         .iter()

@@ -97,22 +97,3 @@ pub fn record_check(
         _ => LedgerWrite::Recorded,
     })
 }
-
-/// Per run-user of `run_id`: (run_user_id, would_report, already_reported).
-pub fn shadow_counts(conn: &mut PgConnection, run_id: i64) -> QueryResult<Vec<(i64, i64, i64)>> {
-    use crate::schema::reporter_run_users as run_users;
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt as B;
-    shadow::table
-        .inner_join(run_users::table)
-        .filter(run_users::run_id.eq(run_id))
-        .group_by(shadow::run_user_id)
-        .select((
-            shadow::run_user_id,
-            sql::<B>("count(*) FILTER (WHERE reporter_shadow_reports.outcome = 'would_report')"),
-            sql::<B>(
-                "count(*) FILTER (WHERE reporter_shadow_reports.outcome = 'already_reported')",
-            ),
-        ))
-        .load(conn)
-}

@@ -203,9 +203,15 @@ impl WebDriverSession {
         Ok(bytes.to_vec())
     }
 
-    pub(super) async fn export_once(&self) -> Result<Vec<OrderSnapshot>, Step> {
+    /// The export file, as the portal gives it (asked for first when the
+    /// profile says so).
+    pub(super) async fn export_file(&self) -> Result<Vec<u8>, Step> {
         let (url, page) = self.export_url().await?;
-        let bytes = self.download(url, &page).await?;
+        self.download(url, &page).await
+    }
+
+    pub(super) async fn export_once(&self) -> Result<Vec<OrderSnapshot>, Step> {
+        let bytes = self.export_file().await?;
         let started = Instant::now();
         let rows = xlsx::parse_export(&bytes, &self.profile().export)?;
         debug!(

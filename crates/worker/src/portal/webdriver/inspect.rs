@@ -1,16 +1,14 @@
 //! The portal check (`reporterctl portal check`): the export's header row
-//! read from the file the export link gives, next to the pipeline's own
-//! export, and screenshots of the page the browser is on. Nothing is
+//! read from the file the pipeline's export step downloads, next to its
+//! orders, and screenshots of the page the browser is on. Nothing is
 //! filled in or submitted.
 
 use std::io::Cursor;
-use std::sync::Arc;
 
 use calamine::{Data, Reader, Xlsx};
 
-use super::page_state::Read;
 use super::session::wd_err;
-use super::xlsx::normalize_header;
+use super::xlsx::{self, normalize_header};
 use super::WebDriverSession;
 use crate::portal::inspection::ExportInspection;
 use crate::portal::session_retry::Step;
@@ -61,35 +59,15 @@ pub fn export_header(
 }
 
 impl WebDriverSession {
-    /// The pipeline's export step, then the header row of the file the
-    /// orders page's export link (still on the page) gives.
+    /// The pipeline's export step (the same link, on-demand generation and
+    /// download), with the file's header row read next to its orders.
     pub(super) async fn inspect_export_once(&self) -> Result<ExportInspection, Step> {
-        let (orders, parse_error) = match self.export_once().await {
+        let bytes = self.export_file().await?;
+        let (orders, parse_error) = match xlsx::parse_export(&bytes, &self.profile().export) {
             Ok(o) => (o, None),
-            Err(Step::Portal(PortalError::Permanent(m))) => (Vec::new(), Some(m)),
-            Err(e) => return Err(e),
+            Err(PortalError::Permanent(m)) => (Vec::new(), Some(m)),
+            Err(e) => return Err(e.into()),
         };
-        let link = self.profile().orders.export_link.clone();
-        let st = self.state(&[&link], Read::attr("href")).await?;
-        if st.path == self.profile().paths.login {
-            return Err(Step::LoggedOut);
-        }
-        let href = match st.attrs.first().cloned().flatten() {
-            Some(h) if st.found[0] => h,
-            _ => {
-                return Err(PortalError::Permanent(match parse_error {
-                    Some(m) => m,
-                    None => format!("the orders page has no {link} with an href"),
-                })
-                .into())
-            }
-        };
-        let page = reqwest::Url::parse(&st.url)
-            .map_err(|e| PortalError::Transient(format!("browser URL {:?}: {e}", st.url)))?;
-        let url = page
-            .join(&href)
-            .map_err(|e| PortalError::Permanent(format!("export link {href:?}: {e}")))?;
-        let bytes = self.download_with_cookies(url, &page).await?;
         let (sheet, headers) = export_header(&bytes, &self.profile().export)?;
         Ok(ExportInspection {
             sheet,
@@ -97,56 +75,6 @@ impl WebDriverSession {
             orders,
             parse_error,
         })
-    }
-
-    /// `url` downloaded with the browser's cookies and user agent.
-    async fn download_with_cookies(
-        &self,
-        url: reqwest::Url,
-        here: &reqwest::Url,
-    ) -> Result<Vec<u8>, Step> {
-        let d = self.driver()?;
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        for c in d.get_all_cookies().await.map_err(wd_err)? {
-            let mut s = format!("{}={}", c.name, c.value);
-            if let Some(p) = &c.path {
-                s += &format!("; Path={p}");
-            }
-            if let Some(dm) = &c.domain {
-                s += &format!("; Domain={dm}");
-            }
-            jar.add_cookie_str(&s, here);
-        }
-        let ua: String = self
-            .driver()?
-            .execute("return navigator.userAgent;", vec![])
-            .await
-            .map_err(wd_err)?
-            .convert()
-            .map_err(wd_err)?;
-        let client = reqwest::Client::builder()
-            .cookie_provider(jar)
-            .user_agent(ua)
-            .timeout(self.opts.page_load_timeout)
-            .build()
-            .map_err(|e| PortalError::Transient(format!("http client: {e}")))?;
-        let resp = client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| PortalError::Transient(format!("export download: {e}")))?;
-        if resp.url().path() == self.profile().paths.login {
-            return Err(Step::LoggedOut);
-        }
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(PortalError::Transient(format!("export answered {status}")).into());
-        }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| PortalError::Transient(format!("export download: {e}")))?;
-        Ok(bytes.to_vec())
     }
 
     /// A screenshot of the current page saved at `path`.
