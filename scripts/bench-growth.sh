@@ -94,9 +94,9 @@ REPORTER_CREDENTIALS_KEY="$(head -c 32 /dev/urandom | base64)"
 PREFIX="reporter-bench-growth-$$"
 export REPORTER_CREDENTIALS_KEY REPORTER_REDIS_PREFIX=$PREFIX RUST_LOG=warn
 export REPORTER_TIMEZONE=America/Bogota
-# The production default (deploy/env.example): with fewer connections than
-# wrk's 16, requests queue for the pool and the tail measures that queue.
-export REPORTER_DB_POOL_SIZE="${REPORTER_DB_POOL_SIZE:-16}"
+# What the compose files give an api replica (REPORTER_API_DB_POOL_SIZE):
+# about twice the cores of the database host, here this machine's.
+export REPORTER_DB_POOL_SIZE="${REPORTER_DB_POOL_SIZE:-$(( 2 * $(nproc) ))}"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export REPORTER_API_BIND="127.0.0.1:$PORT"
 BASE="http://127.0.0.1:$PORT"
@@ -483,9 +483,10 @@ SELECT count(*) FILTER (WHERE business_date = '$TODAY') AS today,
 SQL
     ;;
     runs) cat <<SQL
-SELECT r.*, s.hour FROM reporter_runs r JOIN reporter_run_users u ON u.run_id = r.id
+SELECT r.*, s.hour FROM reporter_run_users u JOIN reporter_runs r ON r.id = u.run_id
   JOIN reporter_hour_slots s ON s.id = r.slot_id
- WHERE u.user_id = $CUSTOMER_ID ORDER BY r.scheduled_at DESC LIMIT 30;
+ WHERE u.user_id = $CUSTOMER_ID AND u.report_mode = 'live'
+ ORDER BY u.scheduled_at DESC, u.run_id DESC LIMIT 30;
 SQL
     ;;
     reports*)

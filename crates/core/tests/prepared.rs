@@ -13,7 +13,7 @@
 use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
-use reporter_core::prepared::prepared;
+use reporter_core::prepared::{generic_plan, prepared};
 
 fn connect() -> PgConnection {
     let url = std::env::var("TEST_DATABASE_URL")
@@ -86,4 +86,67 @@ fn a_placeholder_without_its_bind_is_an_error_not_a_panic() {
         .bind::<BigInt, _>(1)
         .get_result::<Row>(&mut c);
     assert!(r.is_err(), "{r:?}");
+}
+
+#[derive(QueryableByName)]
+struct Plans {
+    #[diesel(sql_type = BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = BigInt)]
+    custom_plans: i64,
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    plan_cache_mode: String,
+}
+
+#[test]
+fn generic_plan_plans_once_and_leaves_the_session_as_it_was() {
+    let mut c = connect();
+    for limit in [3_i64, 5, 3, 7, 3, 9, 3] {
+        let rows: Vec<Row> = generic_plan(&mut c, |c| {
+            prepared(
+                "SELECT g::int8 AS n, 'z' AS label FROM generate_series(1, 1000) AS g
+                  ORDER BY g DESC LIMIT $1 /* generic-marker-1 */",
+            )
+            .bind::<BigInt, _>(limit)
+            .load(c)
+        })
+        .unwrap();
+        assert_eq!(rows.len() as i64, limit);
+        assert_eq!(rows[0].n, 1000);
+    }
+    let plans: Plans = diesel::sql_query(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements
+          WHERE strpos(statement, 'generic-marker-1') > 0",
+    )
+    .get_result(&mut c)
+    .unwrap();
+    assert_eq!(plans.custom_plans, 0, "never re-planned for its values");
+    assert!(
+        plans.generic_plans >= 7,
+        "{} generic plans",
+        plans.generic_plans
+    );
+
+    // SET LOCAL ended with its transaction: the connection's other
+    // statements keep PostgreSQL's default.
+    let setting: Setting = diesel::sql_query("SHOW plan_cache_mode")
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(setting.plan_cache_mode, "auto");
+
+    // An error inside rolls back and still leaves the default.
+    let failed = generic_plan(&mut c, |c| {
+        prepared("SELECT 1 / ($1 - $1) AS n, 'e' AS label /* generic-marker-2 */")
+            .bind::<BigInt, _>(1_i64)
+            .load::<Row>(c)
+    });
+    assert!(failed.is_err());
+    let setting: Setting = diesel::sql_query("SHOW plan_cache_mode")
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(setting.plan_cache_mode, "auto");
 }

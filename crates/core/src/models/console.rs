@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 use serde::Serialize;
 
 use crate::domain::{ReportMode, RunStatus};
-use crate::prepared::prepared;
+use crate::prepared::{generic_plan, prepared};
 
 /// One run of a day, with the numbers an operator scans for.
 #[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
@@ -86,7 +86,8 @@ pub fn runs_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<RunSummary>> {
-    prepared(
+    generic_plan(conn, |conn| {
+        prepared(
         "SELECT r.id, s.hour, r.status, r.scheduled_at, r.started_at, r.finished_at,
                 u.users, u.users_failed, u.stuck_orders,
                 g.ranges_total, g.ranges_completed, g.ranges_failed,
@@ -130,6 +131,7 @@ pub fn runs_between(
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)
     .load(conn)
+    })
 }
 
 /// A range that failed for good, or a customer's download that did.
@@ -161,8 +163,9 @@ pub struct FailedRange {
 
 /// The newest failed ranges first.
 pub fn failed_ranges(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<FailedRange>> {
-    prepared(
-        "SELECT g.id AS range_id, r.id AS run_id, u.user_id, us.email, s.hour,
+    generic_plan(conn, |conn| {
+        prepared(
+            "SELECT g.id AS range_id, r.id AS run_id, u.user_id, us.email, s.hour,
                 g.range_start, g.range_end, g.attempts, g.orders_reported, g.error, r.scheduled_at
            FROM reporter_ranges g
            JOIN reporter_run_users u ON u.id = g.run_user_id
@@ -171,9 +174,10 @@ pub fn failed_ranges(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Fai
            JOIN users us ON us.id = u.user_id
           WHERE g.status = 'failed'
           ORDER BY g.id DESC LIMIT $1",
-    )
-    .bind::<BigInt, _>(limit)
-    .load(conn)
+        )
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+    })
 }
 
 /// Where a range's failure artifacts live: `run-{run}/user-{user}/range-{id}`

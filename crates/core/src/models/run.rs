@@ -63,18 +63,21 @@ pub fn list_for_user(
 ) -> QueryResult<Vec<(Run, i32)>> {
     // Ordered by the run-user's copy of the run's slot time so the index
     // (user_id, scheduled_at DESC, run_id DESC) of migration 000016 reads
-    // just this customer's newest rows.
-    reporter_run_users::table
-        .inner_join(reporter_runs::table.inner_join(reporter_hour_slots::table))
-        .filter(reporter_run_users::user_id.eq(user_id))
-        .filter(reporter_run_users::report_mode.eq(ReportMode::Live))
-        .order((
-            reporter_run_users::scheduled_at.desc(),
-            reporter_run_users::run_id.desc(),
-        ))
-        .limit(limit)
-        .select((Run::as_select(), reporter_hour_slots::hour))
-        .load(conn)
+    // just this customer's newest rows. Its `LIMIT $n` would have it
+    // re-planned on every call.
+    crate::prepared::generic_plan(conn, |conn| {
+        reporter_run_users::table
+            .inner_join(reporter_runs::table.inner_join(reporter_hour_slots::table))
+            .filter(reporter_run_users::user_id.eq(user_id))
+            .filter(reporter_run_users::report_mode.eq(ReportMode::Live))
+            .order((
+                reporter_run_users::scheduled_at.desc(),
+                reporter_run_users::run_id.desc(),
+            ))
+            .limit(limit)
+            .select((Run::as_select(), reporter_hour_slots::hour))
+            .load(conn)
+    })
 }
 
 /// All runs, newest first, with the slot hour.
