@@ -44,7 +44,8 @@ psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL="${PG_ADMIN_URL%/*}/$DB" REDIS_URL="$REDIS_BASE_URL"
 REPORTER_CREDENTIALS_KEY="$(head -c 32 /dev/urandom | base64)"
 export REPORTER_CREDENTIALS_KEY REPORTER_REDIS_PREFIX=reporter-bench RUST_LOG=warn
-PORT=18080
+# A free port: a fixed one could be another API's, and wrk would measure it.
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # On a 2-core machine shared with PostgreSQL and wrk, few connections win;
 # override to compare.
 export REPORTER_DB_POOL_SIZE="${REPORTER_DB_POOL_SIZE:-4}"
@@ -68,6 +69,10 @@ start_api() {
   "$1" >/tmp/reporter-bench-api.log 2>&1 &
   API_PID=$!
   for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$PORT/api/v1/livez" >/dev/null 2>&1 && break; sleep 0.2; done
+  if ! kill -0 "$API_PID" 2>/dev/null || ! curl -fsS "http://127.0.0.1:$PORT/api/v1/livez" >/dev/null 2>&1; then
+    tail -n 20 /tmp/reporter-bench-api.log >&2
+    die "reporter-api ($1) did not start"
+  fi
   sleep 1
 }
 stop_api() {
