@@ -3,29 +3,13 @@
 //! orders, and screenshots of the page the browser is on. Nothing is
 //! filled in or submitted.
 
-use std::io::Cursor;
-
-use calamine::{Data, Reader, Xlsx};
-
 use super::session::wd_err;
-use super::xlsx::{self, normalize_header};
+use super::xlsx;
 use super::WebDriverSession;
 use crate::portal::inspection::ExportInspection;
 use crate::portal::session_retry::Step;
 use crate::portal::webdriver::profile::ExportProfile;
 use crate::portal::PortalError;
-
-fn header_text(d: &Data) -> String {
-    match d {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => dt.as_f64().to_string(),
-    }
-}
 
 /// The sheet the profile reads (as `xlsx::parse_export` picks it) and its
 /// header row (the first row that is not empty), as written in the file.
@@ -33,27 +17,11 @@ pub fn export_header(
     bytes: &[u8],
     profile: &ExportProfile,
 ) -> Result<(String, Vec<String>), PortalError> {
-    let permanent = |m: String| PortalError::Permanent(m);
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| permanent(format!("the export is not a readable xlsx file: {e}")))?;
-    let names = book.sheet_names();
-    let sheet = if profile.sheet.is_empty() {
-        names.first().cloned()
-    } else {
-        names
-            .iter()
-            .find(|n| normalize_header(n) == normalize_header(&profile.sheet))
-            .cloned()
-            .or_else(|| names.first().cloned())
-    }
-    .ok_or_else(|| permanent("the export has no sheet".into()))?;
-    let range = book
-        .worksheet_range(&sheet)
-        .map_err(|e| permanent(format!("cannot read sheet {sheet:?} of the export: {e}")))?;
+    let (sheet, range) = xlsx::export_sheet(bytes, profile)?;
     let header = range
         .rows()
-        .find(|r| r.iter().any(|c| !header_text(c).is_empty()))
-        .map(|r| r.iter().map(header_text).collect())
+        .find(|r| r.iter().any(|c| !xlsx::cell_text(c).is_empty()))
+        .map(|r| r.iter().map(xlsx::cell_text).collect())
         .unwrap_or_default();
     Ok((sheet, header))
 }

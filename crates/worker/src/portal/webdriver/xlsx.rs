@@ -7,7 +7,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Range, Reader, Xlsx};
 use reporter_core::domain::OrderSnapshot;
 
 use super::profile::ExportProfile;
@@ -47,7 +47,7 @@ fn permanent(msg: impl Into<String>) -> PortalError {
 }
 
 /// Text of a cell; numbers without their `.0`.
-fn cell_text(d: &Data) -> String {
+pub fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty | Data::Error(_) => String::new(),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
@@ -99,11 +99,12 @@ fn total(d: &Data) -> Option<f64> {
     }
 }
 
-/// Parses an export file with the profile's sheet and headers.
-pub fn parse_export(
+/// The sheet the profile names (by its normalized name; the first sheet
+/// when it names none or none matches), with its name.
+pub fn export_sheet(
     bytes: &[u8],
     profile: &ExportProfile,
-) -> Result<Vec<OrderSnapshot>, PortalError> {
+) -> Result<(String, Range<Data>), PortalError> {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e| permanent(format!("the export is not a readable xlsx file: {e}")))?;
     let names = book.sheet_names();
@@ -120,6 +121,15 @@ pub fn parse_export(
     let range = book
         .worksheet_range(&sheet)
         .map_err(|e| permanent(format!("cannot read sheet {sheet:?} of the export: {e}")))?;
+    Ok((sheet, range))
+}
+
+/// Parses an export file with the profile's sheet and headers.
+pub fn parse_export(
+    bytes: &[u8],
+    profile: &ExportProfile,
+) -> Result<Vec<OrderSnapshot>, PortalError> {
+    let (sheet, range) = export_sheet(bytes, profile)?;
     let mut rows = range
         .rows()
         .skip_while(|r| r.iter().all(|c| cell_text(c).is_empty()));
