@@ -260,7 +260,7 @@ pub fn run_user_of(
 }
 
 /// One filed order, as the customer's table shows it.
-#[derive(Debug, Clone, Serialize, QueryableByName, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, QueryableByName, utoipa::ToSchema)]
 pub struct ReportedOrder {
     #[diesel(sql_type = BigInt)]
     pub order_id: i64,

@@ -2,10 +2,11 @@
 //! (`reporter_order_reports`) of one part of a run, or of a range of
 //! business dates, in the order a spreadsheet reads them (oldest first).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Date, Nullable};
 
+use crate::models::dashboard::ReportedOrder;
 use crate::prepared::prepared;
 
 /// The ledger outcomes a customer sees: filed by us, or found already
@@ -17,26 +18,14 @@ pub const CUSTOMER_OUTCOMES: [&str; 2] = ["reported", "already_reported"];
 /// ~15,000; a file past this means a range far wider than anyone reads.
 pub const MAX_ROWS: i64 = 100_000;
 
-/// One reported order, as the downloaded file lists it.
+/// One reported order, as the downloaded file lists it: the customer's
+/// table row and its business date.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct ExportRow {
     #[diesel(sql_type = Date)]
     pub business_date: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    pub order_id: i64,
-    #[diesel(sql_type = Text)]
-    pub status: String,
-    #[diesel(sql_type = Text)]
-    pub carrier: String,
-    #[diesel(sql_type = Text)]
-    pub tracking_number: String,
-    #[diesel(sql_type = Text)]
-    pub ticket: String,
-    /// One of [`CUSTOMER_OUTCOMES`].
-    #[diesel(sql_type = Text)]
-    pub outcome: String,
-    #[diesel(sql_type = Timestamptz)]
-    pub reported_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub order: ReportedOrder,
 }
 
 /// What a query found: the rows, or that there are more than [`MAX_ROWS`].

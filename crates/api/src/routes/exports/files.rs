@@ -71,13 +71,13 @@ pub fn xlsx(rows: &[ExportRow], tz: Tz) -> Result<Vec<u8>, FileError> {
     for (row, r) in (1u32..).zip(rows) {
         sheet.write_datetime_with_format(row, 0, excel_date(r.business_date)?, &date)?;
         // Excel numbers are f64; order ids stay far below 2^53.
-        sheet.write_number(row, 1, r.order_id as f64)?;
-        sheet.write_string(row, 2, &r.status)?;
-        sheet.write_string(row, 3, &r.carrier)?;
-        sheet.write_string(row, 4, &r.tracking_number)?;
-        sheet.write_string(row, 5, &r.ticket)?;
-        sheet.write_string(row, 6, outcome_text(&r.outcome))?;
-        let at = excel_datetime(local(r.reported_at, tz))?;
+        sheet.write_number(row, 1, r.order.order_id as f64)?;
+        sheet.write_string(row, 2, &r.order.status)?;
+        sheet.write_string(row, 3, &r.order.carrier)?;
+        sheet.write_string(row, 4, &r.order.tracking_number)?;
+        sheet.write_string(row, 5, &r.order.ticket)?;
+        sheet.write_string(row, 6, outcome_text(&r.order.outcome))?;
+        let at = excel_datetime(local(r.order.reported_at, tz))?;
         sheet.write_datetime_with_format(row, 7, at, &datetime)?;
     }
     for (col, width) in [12.0, 12.0, 18.0, 18.0, 18.0, 16.0, 20.0, 20.0]
@@ -100,13 +100,13 @@ pub fn csv(rows: &[ExportRow], tz: Tz) -> Result<Vec<u8>, FileError> {
     for r in rows {
         out.write_record([
             r.business_date.to_string().as_str(),
-            r.order_id.to_string().as_str(),
-            &r.status,
-            &r.carrier,
-            &r.tracking_number,
-            &r.ticket,
-            outcome_text(&r.outcome),
-            local(r.reported_at, tz)
+            r.order.order_id.to_string().as_str(),
+            &r.order.status,
+            &r.order.carrier,
+            &r.order.tracking_number,
+            &r.order.ticket,
+            outcome_text(&r.order.outcome),
+            local(r.order.reported_at, tz)
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string()
                 .as_str(),
@@ -120,17 +120,20 @@ pub fn csv(rows: &[ExportRow], tz: Tz) -> Result<Vec<u8>, FileError> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use reporter_core::models::dashboard::ReportedOrder;
 
     fn row() -> ExportRow {
         ExportRow {
             business_date: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
-            order_id: 123,
-            status: "En tránsito".into(),
-            carrier: "Envia, S.A.".into(),
-            tracking_number: "GU-1".into(),
-            ticket: "T-1".into(),
-            outcome: "already_reported".into(),
-            reported_at: Utc.with_ymd_and_hms(2026, 3, 9, 14, 5, 6).unwrap(),
+            order: ReportedOrder {
+                order_id: 123,
+                status: "En tránsito".into(),
+                carrier: "Envia, S.A.".into(),
+                tracking_number: "GU-1".into(),
+                ticket: "T-1".into(),
+                outcome: "already_reported".into(),
+                reported_at: Utc.with_ymd_and_hms(2026, 3, 9, 14, 5, 6).unwrap(),
+            },
         }
     }
 
