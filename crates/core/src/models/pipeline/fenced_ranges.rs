@@ -199,15 +199,8 @@ pub fn record_report(
     ticket: &str,
     already_reported: bool,
 ) -> QueryResult<LedgerWrite> {
-    #[derive(QueryableByName)]
-    struct Written {
-        #[diesel(sql_type = BigInt)]
-        owned: i64,
-        #[diesel(sql_type = BigInt)]
-        inserted: i64,
-    }
-    let date = t.business_date;
-    let w: Written = prepared(
+    write_fenced(
+        conn,
         "WITH owned AS (
             SELECT id FROM reporter_ranges
              WHERE id = $1 AND fence = $2 AND status = 'processing' FOR UPDATE),
@@ -218,19 +211,47 @@ pub fn record_report(
             ON CONFLICT (user_id, order_id, business_date) DO NOTHING
             RETURNING id)
          SELECT (SELECT count(*) FROM owned) AS owned, (SELECT count(*) FROM ins) AS inserted",
+        t,
+        fence,
+        order,
+        ticket,
+        if already_reported { "already_reported" } else { "reported" },
     )
-    .bind::<BigInt, _>(t.range_id)
-    .bind::<BigInt, _>(fence)
-    .bind::<BigInt, _>(t.user_id)
-    .bind::<BigInt, _>(order.order_id)
-    .bind::<Date, _>(date)
-    .bind::<BigInt, _>(t.run_user_id)
-    .bind::<Text, _>(ticket)
-    .bind::<Text, _>(if already_reported { "already_reported" } else { "reported" })
-    .bind::<Text, _>(&order.status)
-    .bind::<Text, _>(&order.carrier)
-    .bind::<Text, _>(&order.tracking_number)
-    .get_result(conn)?;
+}
+
+/// Runs a fenced insert of one order's row: `sql` locks the range only if
+/// it still carries `$2` = `fence` (`owned`) and inserts `$3..$11` = user,
+/// order, business date, run-user, ticket, outcome, status, carrier and
+/// tracking number (`inserted`). Shared by the ledger and the shadow table.
+pub(super) fn write_fenced(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    t: &TakenRange,
+    fence: i64,
+    order: &StuckOrder,
+    ticket: &str,
+    outcome: &str,
+) -> QueryResult<LedgerWrite> {
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = BigInt)]
+        owned: i64,
+        #[diesel(sql_type = BigInt)]
+        inserted: i64,
+    }
+    let w: Written = prepared(sql)
+        .bind::<BigInt, _>(t.range_id)
+        .bind::<BigInt, _>(fence)
+        .bind::<BigInt, _>(t.user_id)
+        .bind::<BigInt, _>(order.order_id)
+        .bind::<Date, _>(t.business_date)
+        .bind::<BigInt, _>(t.run_user_id)
+        .bind::<Text, _>(ticket)
+        .bind::<Text, _>(outcome)
+        .bind::<Text, _>(&order.status)
+        .bind::<Text, _>(&order.carrier)
+        .bind::<Text, _>(&order.tracking_number)
+        .get_result(conn)?;
     Ok(match (w.owned, w.inserted) {
         (0, _) => LedgerWrite::Fenced,
         (_, 0) => LedgerWrite::AlreadyThere,

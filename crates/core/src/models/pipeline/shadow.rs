@@ -8,11 +8,9 @@
 //! holder records.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text};
 use serde::Serialize;
 
-use super::fenced_ranges::{LedgerWrite, StuckOrder, TakenRange};
-use crate::prepared::prepared;
+use super::fenced_ranges::{write_fenced, LedgerWrite, StuckOrder, TakenRange};
 use crate::schema::{reporter_shadow_reports as shadow, reporter_stuck_orders as stuck};
 
 /// What the check of one order's page found.
@@ -60,14 +58,8 @@ pub fn record_check(
     outcome: ShadowOutcome,
     ticket: &str,
 ) -> QueryResult<LedgerWrite> {
-    #[derive(QueryableByName)]
-    struct Written {
-        #[diesel(sql_type = BigInt)]
-        owned: i64,
-        #[diesel(sql_type = BigInt)]
-        inserted: i64,
-    }
-    let w: Written = prepared(
+    write_fenced(
+        conn,
         "WITH owned AS (
             SELECT id FROM reporter_ranges
              WHERE id = $1 AND fence = $2 AND status = 'processing' FOR UPDATE),
@@ -78,22 +70,10 @@ pub fn record_check(
             ON CONFLICT (run_user_id, order_id) DO NOTHING
             RETURNING id)
          SELECT (SELECT count(*) FROM owned) AS owned, (SELECT count(*) FROM ins) AS inserted",
+        t,
+        fence,
+        order,
+        ticket,
+        outcome.as_str(),
     )
-    .bind::<BigInt, _>(t.range_id)
-    .bind::<BigInt, _>(fence)
-    .bind::<BigInt, _>(t.user_id)
-    .bind::<BigInt, _>(order.order_id)
-    .bind::<Date, _>(t.business_date)
-    .bind::<BigInt, _>(t.run_user_id)
-    .bind::<Text, _>(ticket)
-    .bind::<Text, _>(outcome.as_str())
-    .bind::<Text, _>(&order.status)
-    .bind::<Text, _>(&order.carrier)
-    .bind::<Text, _>(&order.tracking_number)
-    .get_result(conn)?;
-    Ok(match (w.owned, w.inserted) {
-        (0, _) => LedgerWrite::Fenced,
-        (_, 0) => LedgerWrite::AlreadyThere,
-        _ => LedgerWrite::Recorded,
-    })
 }
